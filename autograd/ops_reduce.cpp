@@ -1,0 +1,183 @@
+// ops_reduce.cpp — sum over axes, amax, and the composites on top of them.
+//
+// A reduction over one axis sees x as (outer, n, inner) and writes (outer, inner):
+//   out[o, i] = Σ_k x[o, k, i]
+// Every output element is owned by one thread and sums k in increasing order, so the
+// result never depends on the number of threads. A sum over several axes is done one
+// axis at a time.
+#include "autograd/ops_reduce.h"
+
+#include "autograd/autograd.h"
+#include "autograd/ops_elementwise.h"
+#include "autograd/ops_shape.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace hd {
+
+namespace {
+
+struct AxisSplit {
+    int64_t outer = 1, n = 1, inner = 1;
+};
+
+AxisSplit split_at(const Shape& shape, int64_t axis) {
+    AxisSplit s;
+    for (int64_t d = 0; d < axis; ++d) s.outer *= shape[d];
+    s.n = shape[axis];
+    for (size_t d = axis + 1; d < shape.size(); ++d) s.inner *= shape[d];
+    return s;
+}
+
+// x: (outer, n, inner) -> out: (outer, inner), summed over n.
+void sum_axis_kernel(const float* x, float* out, AxisSplit s) {
+    if (s.inner == 1) {
+        // Reducing the last axis: each output is one long contiguous sum. Accumulate in
+        // double so a mean over a whole image batch keeps float precision.
+        if (s.outer == 1 && s.n >= (1 << 16)) {
+            // A single long sum: fixed-size chunks (independent of the thread count),
+            // each summed by one thread, then the partial sums added in chunk order.
+            constexpr int64_t kChunk = 1 << 14;
+            const int64_t chunks = (s.n + kChunk - 1) / kChunk;
+            std::vector<double> partial(chunks, 0.0);
+#pragma omp parallel for schedule(static)
+            for (int64_t c = 0; c < chunks; ++c) {
+                double acc = 0.0;
+                const int64_t end = std::min(s.n, (c + 1) * kChunk);
+                for (int64_t k = c * kChunk; k < end; ++k) acc += x[k];
+                partial[c] = acc;
+            }
+            double total = 0.0;
+            for (double p : partial) total += p;
+            out[0] = static_cast<float>(total);
+            return;
+        }
+#pragma omp parallel for if (s.outer * s.n >= (1 << 15)) schedule(static)
+        for (int64_t o = 0; o < s.outer; ++o) {
+            double acc = 0.0;
+            const float* row = x + o * s.n;
+            for (int64_t k = 0; k < s.n; ++k) acc += row[k];
+            out[o] = static_cast<float>(acc);
+        }
+        return;
+    }
+    // Reducing a middle axis: add whole rows of `inner` contiguous floats (vectorised),
+    // k in order for every output.
+#pragma omp parallel for if (s.outer * s.n * s.inner >= (1 << 15)) schedule(static)
+    for (int64_t o = 0; o < s.outer; ++o) {
+        float* dst = out + o * s.inner;
+        const float* src = x + o * s.n * s.inner;
+        std::fill(dst, dst + s.inner, 0.0f);
+        for (int64_t k = 0; k < s.n; ++k) {
+            const float* row = src + k * s.inner;
+#pragma omp simd
+            for (int64_t i = 0; i < s.inner; ++i) dst[i] += row[i];
+        }
+    }
+}
+
+// Sorted, unique, non-negative axes; empty input means every axis.
+std::vector<int64_t> resolve_axes(const std::vector<int64_t>& axes, int64_t rank, const char* op) {
+    std::vector<int64_t> resolved;
+    if (axes.empty()) {
+        for (int64_t d = 0; d < rank; ++d) resolved.push_back(d);
+        return resolved;
+    }
+    for (int64_t a : axes) resolved.push_back(normalize_axis(a, rank, op));
+    std::sort(resolved.begin(), resolved.end());
+    if (std::adjacent_find(resolved.begin(), resolved.end()) != resolved.end())
+        throw ShapeError(fmt::format("{}: an axis is listed twice", op));
+    return resolved;
+}
+
+// The kept-dimension shape: summed axes become 1.
+Shape keepdim_shape(const Shape& shape, const std::vector<int64_t>& axes) {
+    Shape kept = shape;
+    for (int64_t a : axes) kept[a] = 1;
+    return kept;
+}
+
+Shape dropped_shape(const Shape& shape, const std::vector<int64_t>& axes) {
+    Shape dropped;
+    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d)
+        if (!std::binary_search(axes.begin(), axes.end(), d)) dropped.push_back(shape[d]);
+    return dropped;
+}
+
+}  // namespace
+
+// ---- primitives ----------------------------------------------------------------------
+
+// x: (…) -> (…) without `axes` (or with them as 1 when keepdim)
+Tensor sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
+    const Shape& in_shape = x.shape();
+    std::vector<int64_t> resolved = resolve_axes(axes, x.dim(), "sum");
+
+    // Sum the axes from last to first, each pass shrinking one axis to 1.
+    Tensor current = x;
+    Shape current_shape = in_shape;
+    for (auto it = resolved.rbegin(); it != resolved.rend(); ++it) {
+        AxisSplit s = split_at(current_shape, *it);
+        current_shape[*it] = 1;
+        Tensor next = Tensor::empty(current_shape);
+        if (s.n == 0) next.fill_(0.0f);
+        else sum_axis_kernel(current.data(), next.data(), s);
+        current = next;
+    }
+    // `current` is a fresh tensor unless nothing was summed (a rank-0 input): then copy.
+    Tensor out = resolved.empty() ? x.clone() : current;
+    out.impl()->shape = keepdim ? keepdim_shape(in_shape, resolved) : dropped_shape(in_shape, resolved);
+    record(out, "sum", {x}, [in_shape, kept = keepdim_shape(in_shape, resolved)](const Tensor& grad_out) {
+        // forward was out = Σ_axes x  =>  grad_x = grad_out broadcast back over the summed axes
+        return std::vector<Tensor>{expand(reshape(grad_out, kept), in_shape)};
+    });
+    return out;
+}
+
+Tensor amax(const Tensor& x, int64_t axis, bool keepdim) {
+    int64_t a = normalize_axis(axis, x.dim(), "amax");
+    AxisSplit s = split_at(x.shape(), a);
+    if (s.n == 0) throw ShapeError(fmt::format("amax: axis {} of shape {} is empty", axis, shape_str(x.shape())));
+    Shape out_shape = keepdim ? keepdim_shape(x.shape(), {a}) : dropped_shape(x.shape(), {a});
+    Tensor out = Tensor::empty(out_shape);
+    const float* px = x.data();
+    float* po = out.data();
+    for (int64_t o = 0; o < s.outer; ++o)
+        for (int64_t i = 0; i < s.inner; ++i) {
+            float best = -std::numeric_limits<float>::infinity();
+            for (int64_t k = 0; k < s.n; ++k) best = std::max(best, px[(o * s.n + k) * s.inner + i]);
+            po[o * s.inner + i] = best;
+        }
+    return out; // not recorded: amax is used only as a constant shift
+}
+
+// ---- composites ----------------------------------------------------------------------
+
+Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+
+Tensor mean(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
+    int64_t count = 1;
+    for (int64_t a : resolve_axes(axes, x.dim(), "mean")) count *= x.shape()[a];
+    if (count == 0) throw ShapeError(fmt::format("mean: no elements to average in shape {}", shape_str(x.shape())));
+    return div(sum(x, axes, keepdim), static_cast<float>(count));
+}
+
+Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+    if (x.shape() == shape) return x;
+    const int64_t rank = x.dim(), target_rank = static_cast<int64_t>(shape.size());
+    if (target_rank > rank || broadcast_shapes(x.shape(), shape, "sum_to") != x.shape())
+        throw ShapeError(fmt::format("sum_to: {} is not a broadcast of {}", shape_str(x.shape()), shape_str(shape)));
+    std::vector<int64_t> axes;
+    const int64_t lead = rank - target_rank;
+    for (int64_t d = 0; d < rank; ++d)
+        if (d < lead || (shape[d - lead] == 1 && x.shape()[d] != 1)) axes.push_back(d);
+    return reshape(sum(x, axes, true), shape);
+}
+
+}  // namespace hd

@@ -1,0 +1,230 @@
+// ops_shape.cpp — reshape, permute, concat, slice, expand.
+//
+// permute and expand share one kernel: a strided gather into a contiguous output,
+// one output row (the last axis) at a time, rows spread over threads.
+#include "autograd/ops_shape.h"
+
+#include "autograd/autograd.h"
+#include "autograd/ops_reduce.h"
+#include "autograd/ops_elementwise.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace hd {
+
+int64_t normalize_axis(int64_t axis, int64_t rank, const char* op) {
+    int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank)
+        throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of rank {} (valid: {}..{})", op,
+                                     axis, rank, -rank, rank - 1));
+    return a;
+}
+
+namespace {
+
+std::vector<int64_t> contiguous_strides(const Shape& shape) {
+    std::vector<int64_t> strides(shape.size(), 1);
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d) strides[d] = strides[d + 1] * shape[d + 1];
+    return strides;
+}
+
+// out[i0,…,ik] = src[Σ i_d * src_strides[d]] for every index of out_shape.
+Tensor strided_gather(const float* src, const Shape& out_shape, const std::vector<int64_t>& src_strides) {
+    Tensor out = Tensor::empty(out_shape);
+    const int64_t rank = static_cast<int64_t>(out_shape.size());
+    if (out.numel() == 0) return out;
+    if (rank == 0) {
+        out.data()[0] = src[0];
+        return out;
+    }
+    const int64_t length = out_shape[rank - 1], step = src_strides[rank - 1];
+    const int64_t rows = out.numel() / length;
+    float* dst = out.data();
+#pragma omp parallel for if (out.numel() >= (1 << 15)) schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+        int64_t offset = 0, rest = r;
+        for (int64_t d = rank - 2; d >= 0; --d) {
+            offset += (rest % out_shape[d]) * src_strides[d];
+            rest /= out_shape[d];
+        }
+        const float* row = src + offset;
+        float* out_row = dst + r * length;
+        for (int64_t i = 0; i < length; ++i) out_row[i] = row[i * step];
+    }
+    return out;
+}
+
+}  // namespace
+
+// ---- primitives ----------------------------------------------------------------------
+
+// x: any shape -> `shape` (same numel), sharing x's storage
+Tensor reshape(const Tensor& x, const Shape& shape) {
+    Shape resolved = shape;
+    int64_t known = 1, inferred = -1;
+    for (size_t d = 0; d < resolved.size(); ++d) {
+        if (resolved[d] == -1) {
+            if (inferred >= 0) throw ShapeError(fmt::format("reshape: more than one -1 in {}", shape_str(shape)));
+            inferred = static_cast<int64_t>(d);
+        } else if (resolved[d] < 0) {
+            throw ShapeError(fmt::format("reshape: negative size in {}", shape_str(shape)));
+        } else {
+            known *= resolved[d];
+        }
+    }
+    if (inferred >= 0 && known > 0 && x.numel() % known == 0) resolved[inferred] = x.numel() / known;
+    if (numel_of(resolved) != x.numel() || (inferred >= 0 && resolved[inferred] < 0))
+        throw ShapeError(fmt::format("reshape: cannot view {} ({} elements) as {}", shape_str(x.shape()), x.numel(),
+                                     shape_str(shape)));
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = x.impl()->storage;
+    impl->shape = resolved;
+    Tensor out(std::move(impl));
+    record(out, "reshape", {x}, [in_shape = x.shape()](const Tensor& grad_out) {
+        // forward was a change of shape  =>  grad_x = grad_out in x's shape
+        return std::vector<Tensor>{reshape(grad_out, in_shape)};
+    });
+    return out;
+}
+
+// x: (s_0,…,s_k) -> (s_order[0],…,s_order[k])
+Tensor permute(const Tensor& x, const std::vector<int64_t>& order) {
+    const int64_t rank = x.dim();
+    if (static_cast<int64_t>(order.size()) != rank)
+        throw ShapeError(fmt::format("permute: {} axes given for a tensor of shape {}", order.size(), shape_str(x.shape())));
+    std::vector<int64_t> resolved(rank), inverse(rank, -1);
+    for (int64_t i = 0; i < rank; ++i) {
+        resolved[i] = normalize_axis(order[i], rank, "permute");
+        if (inverse[resolved[i]] != -1) throw ShapeError("permute: an axis is listed twice");
+        inverse[resolved[i]] = i;
+    }
+    std::vector<int64_t> in_strides = contiguous_strides(x.shape()), gather_strides(rank);
+    Shape out_shape(rank);
+    for (int64_t i = 0; i < rank; ++i) {
+        out_shape[i] = x.shape()[resolved[i]];
+        gather_strides[i] = in_strides[resolved[i]];
+    }
+    Tensor out = strided_gather(x.data(), out_shape, gather_strides);
+    record(out, "permute", {x}, [inverse](const Tensor& grad_out) {
+        // forward moved axis order[i] to i  =>  grad_x = grad_out permuted by the inverse order
+        return std::vector<Tensor>{permute(grad_out, inverse)};
+    });
+    return out;
+}
+
+// [(…, n_i, …)] along axis -> (…, Σ n_i, …)
+Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
+    if (tensors.empty()) throw ShapeError("concat: no tensors given");
+    const Shape& first = tensors[0].shape();
+    const int64_t a = normalize_axis(axis, static_cast<int64_t>(first.size()), "concat");
+    Shape out_shape = first;
+    out_shape[a] = 0;
+    for (const Tensor& t : tensors) {
+        Shape expected = first, got = t.shape();
+        if (got.size() == expected.size()) expected[a] = got[a];
+        if (got != expected)
+            throw ShapeError(fmt::format("concat: shapes {} and {} differ outside axis {}", shape_str(first),
+                                         shape_str(got), axis));
+        out_shape[a] += got[a];
+    }
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < a; ++d) outer *= first[d];
+    for (size_t d = a + 1; d < first.size(); ++d) inner *= first[d];
+
+    Tensor out = Tensor::empty(out_shape);
+    const int64_t out_row = out_shape[a] * inner; // floats per outer index in the output
+    int64_t column = 0;                            // where the current tensor starts in a row
+    std::vector<int64_t> sizes;
+    for (const Tensor& t : tensors) {
+        const int64_t block = t.shape()[a] * inner;
+        const float* src = t.data();
+        float* dst = out.data() + column;
+#pragma omp parallel for if (outer * block >= (1 << 15)) schedule(static)
+        for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * out_row, src + o * block, sizeof(float) * block);
+        column += block;
+        sizes.push_back(t.shape()[a]);
+    }
+    record(out, "concat", tensors, [a, sizes](const Tensor& grad_out) {
+        // forward placed input i at [offset_i, offset_i + n_i) of the axis  =>  grad_i is that slice
+        std::vector<Tensor> grads;
+        int64_t start = 0;
+        for (int64_t n : sizes) {
+            grads.push_back(slice(grad_out, a, start, start + n));
+            start += n;
+        }
+        return grads;
+    });
+    return out;
+}
+
+// x: (…, n, …) along axis -> (…, end-start, …)
+Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
+    const int64_t a = normalize_axis(axis, x.dim(), "slice");
+    const int64_t n = x.shape()[a];
+    int64_t begin = start < 0 ? start + n : start, stop = end < 0 ? end + n : end;
+    if (begin < 0 || stop > n || begin > stop)
+        throw ShapeError(fmt::format("slice: [{}, {}) is out of range for axis {} of size {} in shape {}", start, end,
+                                     axis, n, shape_str(x.shape())));
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < a; ++d) outer *= x.shape()[d];
+    for (int64_t d = a + 1; d < x.dim(); ++d) inner *= x.shape()[d];
+    Shape out_shape = x.shape();
+    out_shape[a] = stop - begin;
+    Tensor out = Tensor::empty(out_shape);
+    const int64_t block = (stop - begin) * inner;
+    for (int64_t o = 0; o < outer; ++o)
+        std::memcpy(out.data() + o * block, x.data() + (o * n + begin) * inner, sizeof(float) * block);
+    record(out, "slice", {x}, [in_shape = x.shape(), outer, inner, n, begin, block](const Tensor& grad_out) {
+        // forward copied x[…, begin:stop, …]  =>  grad_x is grad_out there and 0 elsewhere
+        Tensor grad_x = Tensor::zeros(in_shape);
+        for (int64_t o = 0; o < outer; ++o)
+            std::memcpy(grad_x.data() + (o * n + begin) * inner, grad_out.data() + o * block, sizeof(float) * block);
+        return std::vector<Tensor>{grad_x};
+    });
+    return out;
+}
+
+// x: broadcastable to shape -> shape
+Tensor expand(const Tensor& x, const Shape& shape) {
+    if (x.shape() == shape) return x;
+    if (broadcast_shapes(x.shape(), shape, "expand") != shape)
+        throw ShapeError(fmt::format("expand: {} cannot be expanded to {}", shape_str(x.shape()), shape_str(shape)));
+    const int64_t rank = static_cast<int64_t>(shape.size()), lead = rank - x.dim();
+    std::vector<int64_t> in_strides = contiguous_strides(x.shape()), gather_strides(rank, 0);
+    for (int64_t d = lead; d < rank; ++d)
+        gather_strides[d] = x.shape()[d - lead] == 1 ? 0 : in_strides[d - lead];
+    Tensor out = strided_gather(x.data(), shape, gather_strides);
+    record(out, "expand", {x}, [in_shape = x.shape()](const Tensor& grad_out) {
+        // forward repeated x along the broadcast axes  =>  grad_x sums grad_out over them
+        return std::vector<Tensor>{sum_to(grad_out, in_shape)};
+    });
+    return out;
+}
+
+// ---- composites ----------------------------------------------------------------------
+
+Tensor transpose(const Tensor& x, int64_t axis0, int64_t axis1) {
+    std::vector<int64_t> order(x.dim());
+    for (int64_t d = 0; d < x.dim(); ++d) order[d] = d;
+    std::swap(order[normalize_axis(axis0, x.dim(), "transpose")], order[normalize_axis(axis1, x.dim(), "transpose")]);
+    return permute(x, order);
+}
+
+Tensor unsqueeze(const Tensor& x, int64_t axis) {
+    Shape shape = x.shape();
+    int64_t a = normalize_axis(axis, x.dim() + 1, "unsqueeze");
+    shape.insert(shape.begin() + a, 1);
+    return reshape(x, shape);
+}
+
+Tensor flatten(const Tensor& x, int64_t start_axis) {
+    int64_t a = normalize_axis(start_axis, x.dim(), "flatten");
+    Shape shape(x.shape().begin(), x.shape().begin() + a);
+    shape.push_back(-1);
+    return reshape(x, shape);
+}
+
+}  // namespace hd
