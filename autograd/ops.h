@@ -14,3 +14,7 @@
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_reduce.h"
 #include "autograd/ops_shape.h"
+#include "autograd/ops_linalg.h"
+#include "autograd/ops_conv.h"
+#include "autograd/ops_norm.h"
+#include "autograd/ops_loss.h"

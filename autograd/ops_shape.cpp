@@ -204,6 +204,37 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     return out;
 }
 
+// x: (…, n, …) along axis -> (…, len(indices), …)
+Tensor index_select(const Tensor& x, int64_t axis, const std::vector<int64_t>& indices) {
+    const int64_t a = normalize_axis(axis, x.dim(), "index_select");
+    const int64_t n = x.shape()[a], count = static_cast<int64_t>(indices.size());
+    for (int64_t i : indices)
+        if (i < 0 || i >= n)
+            throw ShapeError(fmt::format("index_select: index {} is out of range for axis {} of size {}", i, axis, n));
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < a; ++d) outer *= x.shape()[d];
+    for (int64_t d = a + 1; d < x.dim(); ++d) inner *= x.shape()[d];
+    Shape out_shape = x.shape();
+    out_shape[a] = count;
+    Tensor out = Tensor::empty(out_shape);
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t k = 0; k < count; ++k)
+            std::memcpy(out.data() + (o * count + k) * inner, x.data() + (o * n + indices[k]) * inner,
+                        sizeof(float) * inner);
+    record(out, "index_select", {x}, [in_shape = x.shape(), indices, outer, inner, n, count](const Tensor& grad_out) {
+        // forward copied row indices[k] to row k  =>  grad_x[indices[k]] += grad_out[k] (repeats add up)
+        Tensor grad_x = Tensor::zeros(in_shape);
+        for (int64_t o = 0; o < outer; ++o)
+            for (int64_t k = 0; k < count; ++k) {
+                float* dst = grad_x.data() + (o * n + indices[k]) * inner;
+                const float* src = grad_out.data() + (o * count + k) * inner;
+                for (int64_t i = 0; i < inner; ++i) dst[i] += src[i];
+            }
+        return std::vector<Tensor>{grad_x};
+    });
+    return out;
+}
+
 // ---- composites ----------------------------------------------------------------------
 
 Tensor transpose(const Tensor& x, int64_t axis0, int64_t axis1) {

@@ -21,6 +21,8 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis);
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end);
 /// Repeats size-1 axes (and adds leading ones) to reach `shape`, by broadcasting rules.
 Tensor expand(const Tensor& x, const Shape& shape);
+/// Picks entries along `axis` by index (repeats allowed): out[…, i, …] = x[…, indices[i], …].
+Tensor index_select(const Tensor& x, int64_t axis, const std::vector<int64_t>& indices);
 
 // ---- composites ----------------------------------------------------------------------
 /// Swaps two axes.

@@ -63,3 +63,11 @@ TEST_CASE("shape op gradients match finite differences", "[shape][gradcheck]") {
     SECTION("slice") { require_gradcheck([](auto& in) { return slice(in[0], 2, 1, 3); }, {x}); }
     SECTION("expand") { require_gradcheck([](auto& in) { return expand(in[0], {3, 2, 5, 4}); }, {y}); }
 }
+
+TEST_CASE("index_select picks rows, and repeated picks add their gradients", "[shape][gradcheck]") {
+    Tensor x = reshape(Tensor::arange(6), {3, 2});
+    test::require_close(index_select(x, 0, {2, 0, 2}), Tensor::from_vector({4, 5, 0, 1, 4, 5}, {3, 2}));
+    CHECK_THROWS_WITH(index_select(x, 0, {3}), Catch::Contains("index 3 is out of range for axis 0 of size 3"));
+    Tensor y = random_input({3, 4}, 23);
+    require_gradcheck([](auto& in) { return index_select(in[0], 1, {3, 0, 3, 1}); }, {y});
+}
