@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ make          # the build
+  cmake ninja-build g++ make pkg-config  # the build
   libomp-dev                          # OpenMP (g++ brings libgomp; this keeps clang builds working too)
   catch2                              # tests (v2)
   libfmt-dev                          # formatting
