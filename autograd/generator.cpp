@@ -1,7 +1,10 @@
 // generator.cpp — PCG32 and the distributions built on it (see generator.h).
 #include "autograd/generator.h"
 
+#include <bit>
 #include <cmath>
+#include <cstdio>
+#include <stdexcept>
 
 namespace hd {
 
@@ -55,6 +58,27 @@ float Generator::normal() {
     spare_ = static_cast<float>(radius * std::sin(angle));
     has_spare_ = true;
     return static_cast<float>(radius * std::cos(angle));
+}
+
+std::string Generator::state() const {
+    char text[96];
+    std::snprintf(text, sizeof text, "%llu %llu %d %u", static_cast<unsigned long long>(state_),
+                  static_cast<unsigned long long>(increment_), has_spare_ ? 1 : 0, std::bit_cast<uint32_t>(spare_));
+    return text;
+}
+
+void Generator::set_state(const std::string& text) {
+    unsigned long long state = 0, increment = 0;
+    int has_spare = 0;
+    unsigned spare_bits = 0;
+    char trailing = 0;
+    if (std::sscanf(text.c_str(), "%llu %llu %d %u %c", &state, &increment, &has_spare, &spare_bits, &trailing) != 4 ||
+        (increment & 1u) == 0 || (has_spare != 0 && has_spare != 1))
+        throw std::invalid_argument("Generator::set_state: malformed state '" + text + "'");
+    state_ = state;
+    increment_ = increment;
+    has_spare_ = has_spare == 1;
+    spare_ = std::bit_cast<float>(static_cast<uint32_t>(spare_bits));
 }
 
 }  // namespace hd

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace hd {
 
@@ -25,6 +26,12 @@ public:
     uint32_t integer(uint32_t n);
     /// Standard normal N(0, 1).
     float normal();
+
+    /// The full state as text ("state increment spare-flag spare-bits"), so a checkpoint
+    /// can resume the exact random stream; restore it with set_state().
+    std::string state() const;
+    /// Restores a state() string; throws std::invalid_argument if it is malformed.
+    void set_state(const std::string& text);
 
 private:
     uint64_t state_ = 0;

@@ -1,0 +1,40 @@
+// cmd_train.cpp — `hd train --model flat|hierarchical --epochs N …`.
+#include "apps/commands.h"
+#include "apps/train.h"
+
+#include <fmt/format.h>
+
+namespace hd::cli {
+
+void add_train_command(CLI::App& app) {
+    auto* command = app.add_subcommand("train", "train model A (flat) or model B (hierarchical)");
+    auto options = std::make_shared<TrainOptions>();
+    auto model_name = std::make_shared<std::string>();
+    command->add_option("--model", *model_name, "flat (model A) or hierarchical (model B)")->required();
+    command->add_option("--epochs", options->epochs, "epochs of --epoch_size images")->capture_default_str();
+    command->add_option("--epoch_size,--epoch-size", options->epoch_size, "images per epoch")->capture_default_str();
+    command->add_option("--batch_size,--batch-size", options->batch_size, "images per step")->capture_default_str();
+    command->add_option("--lr", options->learning_rate, "peak Adam learning rate")->capture_default_str();
+    command->add_option("--lr_schedule,--lr-schedule", options->lr_schedule, "constant | cosine")->capture_default_str();
+    command->add_option("--warmup_steps,--warmup-steps", options->warmup_steps, "linear warm-up steps")->capture_default_str();
+    command->add_option("--ema", options->ema_decay, "EMA decay of the weights used for sampling")->capture_default_str();
+    command->add_option("--grad_clip,--grad-clip", options->grad_clip, "max gradient norm (0 = off)")->capture_default_str();
+    command->add_option("--cond_dropout,--cond-dropout", options->condition_dropout,
+                        "model A: probability of dropping z2 (enables --guidance when sampling)")->capture_default_str();
+    command->add_option("--seed", options->seed, "seed of the weights and the training stream")->capture_default_str();
+    command->add_option("--output,--model_path,--model-path", options->output,
+                        "checkpoint path (default checkpoints/model_a.safetensors or model_b)");
+    command->add_flag("--resume", options->resume, "continue training the checkpoint at --output");
+    command->add_option("--checkpoint_every,--checkpoint-every", options->checkpoint_every, "epochs between checkpoints")
+        ->capture_default_str();
+    command->add_flag("--quiet", options->quiet, "no progress line");
+    add_model_flags(*command, options->model);
+    command->callback([options, model_name] {
+        options->model.kind = parse_model_kind(*model_name);
+        TrainResult result = train_model(*options);
+        fmt::print("trained {} steps in {:.1f} s; last-epoch loss {:.4f}\n  checkpoint {}\n  loss log   {}\n  loss curve {}\n",
+                   result.steps, result.seconds, result.final_loss, result.checkpoint, result.loss_log, result.loss_plot);
+    });
+}
+
+}  // namespace hd::cli

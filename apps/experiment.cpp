@@ -1,0 +1,200 @@
+// experiment.cpp — see experiment.h.
+#include "apps/experiment.h"
+
+#include "apps/commands.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace hd::cli {
+
+ModelKind parse_model_kind(const std::string& name) {
+    if (name == "flat" || name == "a" || name == "A") return ModelKind::flat;
+    if (name == "hierarchical" || name == "b" || name == "B") return ModelKind::hierarchical;
+    throw UsageError(fmt::format("unknown model '{}' (valid: flat, hierarchical)", name));
+}
+
+std::string to_string(ModelKind kind) { return kind == ModelKind::flat ? "flat" : "hierarchical"; }
+
+std::string default_checkpoint_path(ModelKind kind) {
+    return kind == ModelKind::flat ? "checkpoints/model_a.safetensors" : "checkpoints/model_b.safetensors";
+}
+
+// ---- ModelConfig ------------------------------------------------------------------
+
+void ModelConfig::validate() const {
+    if (image_size < 16 || image_size % 4 != 0)
+        throw UsageError(fmt::format("image size {} is impossible (valid: a multiple of 4, at least 16; e.g. 32 or 64)", image_size));
+    if (base_channels < 1 || groups < 1 || base_channels % groups != 0)
+        throw UsageError(fmt::format("base channels {} must be a positive multiple of the GroupNorm groups ({})",
+                                     base_channels, groups));
+    if (embedding_dim < 2 || embedding_dim % 2 != 0 || prior_embedding_dim < 2 || prior_embedding_dim % 2 != 0)
+        throw UsageError(fmt::format("embedding widths must be even and >= 2 (got {} and {})", embedding_dim,
+                                     prior_embedding_dim));
+    if (prior_hidden < 1 || prior_layers < 1)
+        throw UsageError(fmt::format("the prior needs >= 1 hidden layer of >= 1 unit (got {} x {})", prior_layers, prior_hidden));
+    if (timesteps < 2 || timesteps > 100000)
+        throw UsageError(fmt::format("timesteps {} is impossible (valid: 2 … 100000)", timesteps));
+    if (schedule != "linear" && schedule != "cosine")
+        throw UsageError(fmt::format("unknown noise schedule '{}' (valid: linear, cosine)", schedule));
+}
+
+std::map<std::string, std::string> ModelConfig::to_metadata() const {
+    return {{"format", kCheckpointFormat},
+            {"model_kind", to_string(kind)},
+            {"image_size", std::to_string(image_size)},
+            {"base_channels", std::to_string(base_channels)},
+            {"embedding_dim", std::to_string(embedding_dim)},
+            {"groups", std::to_string(groups)},
+            {"prior_embedding_dim", std::to_string(prior_embedding_dim)},
+            {"prior_hidden", std::to_string(prior_hidden)},
+            {"prior_layers", std::to_string(prior_layers)},
+            {"schedule", schedule},
+            {"timesteps", std::to_string(timesteps)},
+            {"dataset_seed", std::to_string(dataset_seed)},
+            {"p_dog_given_animal", fmt::format("{}", p_dog_given_animal)},
+            {"p_car_given_vehicle", fmt::format("{}", p_car_given_vehicle)}};
+}
+
+namespace {
+
+const std::string& require_key(const std::map<std::string, std::string>& metadata, const std::string& key,
+                               const std::string& what) {
+    auto found = metadata.find(key);
+    if (found == metadata.end())
+        throw CheckpointError(fmt::format("{}: metadata has no '{}' (not an hdiff checkpoint, or a damaged one)", what, key));
+    return found->second;
+}
+
+template <class Number>
+Number parse_number(const std::map<std::string, std::string>& metadata, const std::string& key, const std::string& what) {
+    const std::string& text = require_key(metadata, key, what);
+    Number value{};
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size())
+        throw CheckpointError(fmt::format("{}: metadata '{}' = '{}' is not a number", what, key, text));
+    return value;
+}
+
+}  // namespace
+
+ModelConfig ModelConfig::from_metadata(const std::map<std::string, std::string>& m, const std::string& what) {
+    const std::string& format = require_key(m, "format", what);
+    if (format != kCheckpointFormat)
+        throw CheckpointError(fmt::format("{}: checkpoint format '{}' is not supported (this hd reads {})", what, format,
+                                          kCheckpointFormat));
+    ModelConfig c;
+    const std::string& kind = require_key(m, "model_kind", what);
+    if (kind != "flat" && kind != "hierarchical")
+        throw CheckpointError(fmt::format("{}: unknown model kind '{}' (valid: flat, hierarchical)", what, kind));
+    c.kind = kind == "flat" ? ModelKind::flat : ModelKind::hierarchical;
+    c.image_size = parse_number<int64_t>(m, "image_size", what);
+    c.base_channels = parse_number<int64_t>(m, "base_channels", what);
+    c.embedding_dim = parse_number<int64_t>(m, "embedding_dim", what);
+    c.groups = parse_number<int64_t>(m, "groups", what);
+    c.prior_embedding_dim = parse_number<int64_t>(m, "prior_embedding_dim", what);
+    c.prior_hidden = parse_number<int64_t>(m, "prior_hidden", what);
+    c.prior_layers = parse_number<int64_t>(m, "prior_layers", what);
+    c.schedule = require_key(m, "schedule", what);
+    c.timesteps = parse_number<int64_t>(m, "timesteps", what);
+    c.dataset_seed = parse_number<uint64_t>(m, "dataset_seed", what);
+    c.p_dog_given_animal = parse_number<double>(m, "p_dog_given_animal", what);
+    c.p_car_given_vehicle = parse_number<double>(m, "p_car_given_vehicle", what);
+    try {
+        c.validate();
+    } catch (const UsageError& e) {
+        throw CheckpointError(fmt::format("{}: {}", what, e.what()));
+    }
+    return c;
+}
+
+DatasetOptions ModelConfig::dataset_options() const {
+    return {.image_size = static_cast<int>(image_size), .seed = dataset_seed, .p_dog_given_animal = p_dog_given_animal,
+            .p_car_given_vehicle = p_car_given_vehicle};
+}
+
+// ---- DiffusionModel ---------------------------------------------------------------
+
+DiffusionModel::DiffusionModel(const ModelConfig& c, Generator& gen)
+    : config(c), schedule(NoiseSchedule::by_name(c.schedule, c.timesteps)) {
+    config.validate();
+    ImageDenoiserOptions image_options{.image_channels = 3, .base_channels = c.base_channels,
+                                       .embedding_dim = c.embedding_dim, .condition_dim = 2, .groups = c.groups};
+    if (c.kind == ModelKind::flat) {
+        image_model = register_module("denoiser", std::make_shared<ImageDenoiser>(image_options, gen));
+    } else {
+        prior = register_module("prior", std::make_shared<LatentPrior>(
+                                              LatentPriorOptions{.latent_dim = kAnchorDim, .condition_dim = kNumCategories,
+                                                                 .embedding_dim = c.prior_embedding_dim,
+                                                                 .hidden_features = c.prior_hidden,
+                                                                 .hidden_layers = c.prior_layers},
+                                              gen));
+        image_model = register_module("decoder", std::make_shared<ImageDenoiser>(image_options, gen));
+    }
+}
+
+// ---- checkpoints ------------------------------------------------------------------
+
+void save_checkpoint(const std::string& path, const DiffusionModel& model, const EMA* ema, const Optimizer* optimizer,
+                     const TrainingState& state) {
+    std::vector<std::pair<std::string, Tensor>> tensors;
+    const auto named = model.named_parameters();
+    for (const auto& [name, tensor] : named) tensors.emplace_back("model." + name, tensor);
+    if (ema)
+        for (size_t k = 0; k < named.size(); ++k) tensors.emplace_back("ema." + named[k].first, ema->shadow()[k]);
+    if (optimizer)
+        for (const auto& [name, tensor] : optimizer->state()) tensors.emplace_back("optimizer." + name, tensor);
+    std::map<std::string, std::string> metadata = model.config.to_metadata();
+    metadata["epoch"] = std::to_string(state.epoch);
+    metadata["step"] = std::to_string(state.step);
+    metadata["generator_state"] = state.generator_state;
+    for (const auto& [key, value] : state.settings) metadata["setting." + key] = value;
+    save_safetensors(path, tensors, metadata);
+}
+
+LoadedCheckpoint load_checkpoint(const std::string& path, std::optional<ModelKind> expected_kind) {
+    NamedTensors file = load_safetensors(path);
+    LoadedCheckpoint out;
+    ModelConfig config = ModelConfig::from_metadata(file.metadata, path);
+    if (expected_kind && config.kind != *expected_kind)
+        throw UsageError(fmt::format("{} holds a {} model, not a {} one", path, to_string(config.kind), to_string(*expected_kind)));
+    Generator init(0); // weights are overwritten below; the initialisation only sets shapes
+    out.model = std::make_unique<DiffusionModel>(config, init);
+    out.state.epoch = parse_number<int64_t>(file.metadata, "epoch", path);
+    out.state.step = parse_number<int64_t>(file.metadata, "step", path);
+    out.state.generator_state = require_key(file.metadata, "generator_state", path);
+    for (const auto& [key, value] : file.metadata)
+        if (key.rfind("setting.", 0) == 0) out.state.settings[key.substr(8)] = value;
+
+    // Every model tensor must be present with the right shape; EMA weights are all or nothing.
+    auto named = out.model->named_parameters();
+    std::vector<std::pair<std::string, Shape>> expected;
+    for (const auto& [name, tensor] : named) expected.emplace_back("model." + name, tensor.shape());
+    const bool has_ema = file.find("ema." + named.front().first) != nullptr;
+    if (has_ema)
+        for (const auto& [name, tensor] : named) expected.emplace_back("ema." + name, tensor.shape());
+    for (const auto& [name, tensor] : file.tensors)
+        if (name.rfind("optimizer.", 0) == 0) {
+            expected.emplace_back(name, tensor.shape());
+            out.optimizer_state.emplace_back(name.substr(10), tensor);
+        }
+    check_tensor_set(file, expected, path);
+
+    for (auto& [name, tensor] : named) {
+        const Tensor* stored = file.find("model." + name);
+        std::memcpy(tensor.data(), stored->data(), sizeof(float) * tensor.numel());
+        if (has_ema) out.ema_weights.push_back(*file.find("ema." + name));
+    }
+    return out;
+}
+
+void use_ema_weights(LoadedCheckpoint& checkpoint) {
+    if (checkpoint.ema_weights.empty()) return;
+    auto params = checkpoint.model->parameters();
+    for (size_t k = 0; k < params.size(); ++k)
+        std::memcpy(params[k].data(), checkpoint.ema_weights[k].data(), sizeof(float) * params[k].numel());
+}
+
+}  // namespace hd::cli

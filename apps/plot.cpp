@@ -1,0 +1,123 @@
+// plot.cpp — see plot.h.
+#include "apps/plot.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+namespace hd::cli {
+
+namespace {
+
+constexpr Rgb8 kBlack{0, 0, 0}, kGrey{200, 200, 200}, kDark{90, 90, 90};
+
+void draw_line(RgbImage& image, int x0, int y0, int x1, int y1, Rgb8 colour, int thickness = 1) {
+    // Bresenham's line, stamped with a small square for thickness.
+    int dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0);
+    int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, error = dx + dy;
+    for (;;) {
+        for (int ox = 0; ox < thickness; ++ox)
+            for (int oy = 0; oy < thickness; ++oy) image.set(x0 + ox - thickness / 2, y0 + oy - thickness / 2, colour);
+        if (x0 == x1 && y0 == y1) break;
+        int e2 = 2 * error;
+        if (e2 >= dy) error += dy, x0 += sx;
+        if (e2 <= dx) error += dx, y0 += sy;
+    }
+}
+
+void fill_disc(RgbImage& image, int cx, int cy, int radius, Rgb8 colour) {
+    for (int y = -radius; y <= radius; ++y)
+        for (int x = -radius; x <= radius; ++x)
+            if (x * x + y * y <= radius * radius) image.set(cx + x, cy + y, colour);
+}
+
+std::string number_label(double v) { return fmt::format("{:.3g}", v); }
+
+}  // namespace
+
+std::vector<double> moving_average(const std::vector<double>& values, size_t window) {
+    std::vector<double> out(values.size());
+    double total = 0.0;
+    for (size_t i = 0; i < values.size(); ++i) {
+        total += values[i];
+        if (i >= window) total -= values[i - window];
+        out[i] = total / double(std::min(i + 1, window));
+    }
+    return out;
+}
+
+RgbImage line_plot(const std::vector<Series>& series, const PlotOptions& o) {
+    RgbImage image(o.width, o.height);
+    const int left = 70, right = o.width - 20, top = 40, bottom = o.height - 50;
+    auto transform_y = [&](double y) { return o.log_y ? std::log10(std::max(y, 1e-12)) : y; };
+
+    // 1. Data ranges (finite values only).
+    double x_min = INFINITY, x_max = -INFINITY, y_min = INFINITY, y_max = -INFINITY;
+    for (const Series& s : series)
+        for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+            if (!std::isfinite(s.y[i]) || (o.log_y && s.y[i] <= 0)) continue;
+            x_min = std::min(x_min, s.x[i]), x_max = std::max(x_max, s.x[i]);
+            y_min = std::min(y_min, transform_y(s.y[i])), y_max = std::max(y_max, transform_y(s.y[i]));
+        }
+    if (!std::isfinite(x_min)) x_min = 0, x_max = 1, y_min = 0, y_max = 1;
+    if (x_max == x_min) x_max = x_min + 1;
+    if (y_max == y_min) y_max = y_min + 1;
+    auto px = [&](double x) { return left + int(std::lround((x - x_min) / (x_max - x_min) * (right - left))); };
+    auto py = [&](double y) { return bottom - int(std::lround((transform_y(y) - y_min) / (y_max - y_min) * (bottom - top))); };
+
+    // 2. Frame, range labels, titles.
+    draw_line(image, left, top, left, bottom, kBlack);
+    draw_line(image, left, bottom, right, bottom, kBlack);
+    for (int k = 1; k < 4; ++k) draw_line(image, left + 1, top + k * (bottom - top) / 4, right, top + k * (bottom - top) / 4, kGrey);
+    auto y_text = [&](double v) { return number_label(o.log_y ? std::pow(10.0, v) : v); };
+    draw_text(image, 4, top - 4, y_text(y_max), kDark);
+    draw_text(image, 4, bottom - 4, y_text(y_min), kDark);
+    draw_text(image, left, bottom + 6, number_label(x_min), kDark);
+    draw_text(image, right - text_width(number_label(x_max)), bottom + 6, number_label(x_max), kDark);
+    draw_text(image, (left + right - text_width(o.x_label)) / 2, bottom + 22, o.x_label, kBlack);
+    draw_text(image, 4, top - 22, o.y_label + (o.log_y ? " (LOG SCALE)" : ""), kBlack);
+    draw_text(image, (o.width - text_width(o.title, 2)) / 2, 6, o.title, kBlack, 2);
+
+    // 3. The series and the legend.
+    int legend_y = top + 6;
+    for (const Series& s : series) {
+        bool have_previous = false;
+        int prev_x = 0, prev_y = 0;
+        for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
+            if (!std::isfinite(s.y[i]) || (o.log_y && s.y[i] <= 0)) continue;
+            int x = px(s.x[i]), y = py(s.y[i]);
+            if (have_previous) draw_line(image, prev_x, prev_y, x, y, s.colour, 2);
+            prev_x = x, prev_y = y, have_previous = true;
+        }
+        draw_line(image, right - 150, legend_y + 3, right - 130, legend_y + 3, s.colour, 3);
+        draw_text(image, right - 124, legend_y, s.name, kBlack);
+        legend_y += 14;
+    }
+    return image;
+}
+
+RgbImage scatter_plot(const std::vector<ScatterPoint>& points, const std::vector<std::vector<ScatterPoint>>& paths,
+                      const std::vector<Anchor>& anchors, double extent, const std::string& title, int size) {
+    RgbImage image(size, size + 30);
+    const int margin = 20, top = 30;
+    auto px = [&](double x) { return margin + int(std::lround((x + extent) / (2 * extent) * (size - 2 * margin))); };
+    auto py = [&](double y) { return top + int(std::lround((extent - y) / (2 * extent) * (size - 2 * margin))); };
+    draw_line(image, px(-extent), py(0), px(extent), py(0), kGrey);
+    draw_line(image, px(0), py(-extent), px(0), py(extent), kGrey);
+    draw_text(image, (size - text_width(title, 2)) / 2, 6, title, kBlack, 2);
+    for (const auto& path : paths)
+        for (size_t i = 1; i < path.size(); ++i)
+            draw_line(image, px(path[i - 1].x), py(path[i - 1].y), px(path[i].x), py(path[i].y), path[i].colour);
+    for (const ScatterPoint& p : points) fill_disc(image, px(p.x), py(p.y), 2, p.colour);
+    for (const Anchor& a : anchors) {
+        const int x = px(a.x), y = py(a.y);
+        draw_line(image, x - 6, y - 6, x + 6, y + 6, kBlack, 2);
+        draw_line(image, x - 6, y + 6, x + 6, y - 6, kBlack, 2);
+        draw_text(image, x + 8, y - 12, a.label, kBlack);
+    }
+    return image;
+}
+
+}  // namespace hd::cli

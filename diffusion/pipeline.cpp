@@ -1,0 +1,42 @@
+// pipeline.cpp — see pipeline.h.
+#include "diffusion/pipeline.h"
+
+namespace hd {
+
+Tensor one_hot_condition(Category z2, int64_t count) {
+    Tensor c = Tensor::zeros({count, kNumCategories});
+    for (int64_t i = 0; i < count; ++i) c.data()[i * kNumCategories + static_cast<int>(z2)] = 1.0f;
+    return c;
+}
+
+FlatLosses flat_losses(NoisePredictor& denoiser, const NoiseSchedule& schedule, const SyntheticDataset::Batch& batch,
+                       Generator& gen) {
+    return {diffusion_loss(denoiser, schedule, batch.images, batch.z2_onehot, gen)};
+}
+
+HierarchicalLosses hierarchical_losses(NoisePredictor& prior, NoisePredictor& decoder, const NoiseSchedule& schedule,
+                                       const SyntheticDataset::Batch& batch, Generator& gen) {
+    return {diffusion_loss(prior, schedule, batch.z1, batch.z2_onehot, gen),
+            diffusion_loss(decoder, schedule, batch.images, batch.z1, gen)};
+}
+
+Tensor sample_flat(NoisePredictor& denoiser, const NoiseSchedule& schedule, Category z2, int64_t count,
+                   int64_t image_size, Generator& gen, const SamplerOptions& options, const SamplerProgress& progress) {
+    return sample(denoiser, schedule, one_hot_condition(z2, count), {3, image_size, image_size}, gen, options, progress);
+}
+
+HierarchicalSamples sample_hierarchical(NoisePredictor& prior, NoisePredictor& decoder, const NoiseSchedule& schedule,
+                                        Category z2, int64_t count, int64_t image_size, Generator& gen,
+                                        const SamplerOptions& image_options, const SamplerOptions& prior_options,
+                                        const SamplerProgress& progress, std::vector<Tensor>* prior_trajectory) {
+    HierarchicalSamples out;
+    SamplerOptions latent = prior_options;
+    latent.clip_x0 = false; // anchors are not images: nothing to clip to
+    latent.batch_size = std::max<int64_t>(latent.batch_size, count); // 2-D points: one batch
+    out.z1 = sample(prior, schedule, one_hot_condition(z2, count), {kAnchorDim}, gen, latent, {}, prior_trajectory);
+    if (image_size > 0)
+        out.images = sample(decoder, schedule, out.z1, {3, image_size, image_size}, gen, image_options, progress);
+    return out;
+}
+
+}  // namespace hd
