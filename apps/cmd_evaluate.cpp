@@ -1,12 +1,29 @@
-// cmd_evaluate.cpp — `hd evaluate` (not built yet).
+// cmd_evaluate.cpp — `hd evaluate --model_path checkpoints/model_a.safetensors`.
 #include "apps/commands.h"
+#include "apps/evaluate.h"
+
+#include <fmt/format.h>
 
 namespace hd::cli {
 
 void add_evaluate_command(CLI::App& app) {
-    auto* command = app.add_subcommand("evaluate", "not built yet");
-    command->allow_extras();
-    command->callback([] { throw UsageError("'hd evaluate' is not built yet (see README, Status)"); });
+    auto* command = app.add_subcommand("evaluate", "sample a trained model and measure coverage, entropy and KL per z2");
+    auto options = std::make_shared<EvaluateOptions>();
+    auto sampler = std::make_shared<std::string>("ddim");
+    command->add_option("--model_path,--model-path", options->model_path, "checkpoint to evaluate")->required();
+    command->add_option("--num_samples,--num-samples", options->num_samples, "samples per z2")->capture_default_str();
+    command->add_option("--seed", options->seed, "sampling seed")->capture_default_str();
+    command->add_option("--output_dir,--output-dir", options->output_dir, "where to write (default evaluation/<checkpoint>)");
+    command->add_flag("--quiet", options->quiet, "no progress line");
+    add_sampler_flags(*command, options->sampler, *sampler);
+    command->callback([options, sampler] {
+        options->sampler.kind = parse_sampler_kind(*sampler);
+        EvaluateResult result = evaluate_model(*options);
+        fmt::print("{}", format_metrics_table(result.metrics));
+        fmt::print("wrote {}/metrics.json and samples_animal.png, samples_vehicle.png (labels: nearest-reference mode; "
+                   "'?' = farther from every reference than any real image)\n",
+                   result.output_dir);
+    });
 }
 
 }  // namespace hd::cli

@@ -197,4 +197,32 @@ void use_ema_weights(LoadedCheckpoint& checkpoint) {
         std::memcpy(params[k].data(), checkpoint.ema_weights[k].data(), sizeof(float) * params[k].numel());
 }
 
+// ---- generation -------------------------------------------------------------------
+
+Generated generate(DiffusionModel& model, Category z2, int64_t count, const SamplerOptions& options, Generator& gen,
+                   const SamplerProgress& progress, std::vector<Tensor>* prior_trajectory) {
+    if (count < 1) throw UsageError(fmt::format("--num_samples {} is impossible (valid: 1 or more)", count));
+    if (options.guidance != 1.0f && model.config.kind != ModelKind::flat)
+        throw UsageError("--guidance applies to the flat model only");
+    Generated out;
+    if (model.config.kind == ModelKind::flat) {
+        out.images = sample_flat(*model.image_model, model.schedule, z2, count, model.config.image_size, gen, options, progress);
+    } else {
+        HierarchicalSamples s = sample_hierarchical(*model.prior, *model.image_model, model.schedule, z2, count,
+                                                    model.config.image_size, gen, options, {}, progress, prior_trajectory);
+        out.images = s.images;
+        out.z1 = s.z1;
+    }
+    return out;
+}
+
+void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name) {
+    command.add_option("--sampler", sampler_name, "ddpm (ancestral, every step) | ddim")->capture_default_str();
+    command.add_option("--ddim_steps,--ddim-steps", options.ddim_steps, "DDIM steps")->capture_default_str();
+    command.add_option("--eta", options.eta, "DDIM eta (0 deterministic, 1 ancestral-like)")->capture_default_str();
+    command.add_flag("--clip,!--no-clip", options.clip_x0, "clip the predicted x0 to [-1, 1]")->capture_default_str();
+    command.add_option("--guidance", options.guidance, "classifier-free guidance weight (model A; 1 = off)")
+        ->capture_default_str();
+}
+
 }  // namespace hd::cli

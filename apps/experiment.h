@@ -9,10 +9,13 @@
 
 #include "autograd/generator.h"
 #include "diffusion/dataset.h"
+#include "diffusion/pipeline.h"
 #include "diffusion/schedule.h"
 #include "homework/models.h"
 #include "nn/optim.h"
 #include "nn/safetensors.h"
+
+#include <CLI/CLI.hpp>
 
 #include <map>
 #include <memory>
@@ -87,6 +90,18 @@ LoadedCheckpoint load_checkpoint(const std::string& path, std::optional<ModelKin
 
 /// Copies the EMA weights into the model (what sampling and evaluation use).
 void use_ema_weights(LoadedCheckpoint& checkpoint);
+
+/// Samples `count` images for z2 with either model (model B: prior, then decoder; its z1
+/// samples come back too). With image_size 0, model B samples only z1.
+struct Generated {
+    Tensor images; // (count, 3, S, S)
+    Tensor z1;     // (count, 2) — model B only
+};
+Generated generate(DiffusionModel& model, Category z2, int64_t count, const SamplerOptions& options, Generator& gen,
+                   const SamplerProgress& progress = {}, std::vector<Tensor>* prior_trajectory = nullptr);
+
+/// Registers --sampler, --ddim_steps, --eta, --clip, --guidance on a command.
+void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name);
 
 inline constexpr const char* kCheckpointFormat = "hdiff-checkpoint-1";
 

@@ -31,7 +31,7 @@ void Progress::update(int64_t done, const std::string& detail) {
     }
     const auto now = std::chrono::steady_clock::now();
     const double since = std::chrono::duration<double>(now - last_print_).count();
-    if (since < (terminal_ ? 0.2 : 15.0) && done < total_) return;
+    if (since < (terminal_ ? 0.2 : 15.0) || done >= total_) return; // the last state is finish()'s to print
     last_print_ = now;
     print(done, detail, false);
 }

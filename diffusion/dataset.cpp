@@ -766,9 +766,9 @@ namespace {
 // at S = 64, R = 64) do not fit in cache, so comparing image by image would re-read them
 // for every image.
 void nearest_reference_block(const float* images, int64_t count, const SyntheticDataset& dataset,
-                             Mode* out) {
+                             ReferenceMatch* out) {
     const int64_t size = dataset.image_size(), image_numel = 3 * size * size;
-    std::vector<float> best(count, std::numeric_limits<float>::infinity());
+    for (int64_t n = 0; n < count; ++n) out[n] = {Mode::dog, std::numeric_limits<float>::infinity()};
     for (Mode m : all_modes()) {
         Tensor refs = dataset.references(m);  // (R, 3, S, S)
         const float* r = refs.data();
@@ -783,7 +783,7 @@ void nearest_reference_block(const float* images, int64_t count, const Synthetic
                     distance += diff * diff;
                 }
                 // Strictly smaller: a tie keeps the earlier reference, hence the lower mode.
-                if (distance < best[n]) best[n] = distance, out[n] = m;
+                if (distance < out[n].distance) out[n] = {m, distance};
             }
         }
     }
@@ -792,12 +792,12 @@ void nearest_reference_block(const float* images, int64_t count, const Synthetic
 }  // namespace
 
 Mode nearest_reference_mode(const float* image, const SyntheticDataset& dataset) {
-    Mode mode = Mode::dog;
-    nearest_reference_block(image, 1, dataset, &mode);
-    return mode;
+    ReferenceMatch match;
+    nearest_reference_block(image, 1, dataset, &match);
+    return match.mode;
 }
 
-std::vector<Mode> classify_by_nearest_reference(const Tensor& images, const SyntheticDataset& dataset) {
+std::vector<ReferenceMatch> match_nearest_references(const Tensor& images, const SyntheticDataset& dataset) {
     const int64_t size = dataset.image_size();
     const Shape& shape = images.shape();
     if (shape.size() != 4 || shape[1] != 3 || shape[2] != size || shape[3] != size)
@@ -806,12 +806,18 @@ std::vector<Mode> classify_by_nearest_reference(const Tensor& images, const Synt
                          ") for this dataset)");
     const int64_t count = shape[0], image_numel = 3 * size * size;
     constexpr int64_t kBlock = 8;  // 8 images of 48 KB (S = 64) stay in L2 beside one reference
-    std::vector<Mode> modes(count, Mode::dog);
+    std::vector<ReferenceMatch> matches(count);
     const float* data = images.data();
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t start = 0; start < count; start += kBlock)
         nearest_reference_block(data + start * image_numel, std::min(kBlock, count - start), dataset,
-                                modes.data() + start);
+                                matches.data() + start);
+    return matches;
+}
+
+std::vector<Mode> classify_by_nearest_reference(const Tensor& images, const SyntheticDataset& dataset) {
+    std::vector<Mode> modes;
+    for (const ReferenceMatch& match : match_nearest_references(images, dataset)) modes.push_back(match.mode);
     return modes;
 }
 

@@ -122,6 +122,14 @@ private:
 Mode nearest_reference_mode(const float* image, const SyntheticDataset& dataset);
 /// nearest_reference_mode for each image of a (N, 3, S, S) batch (parallel over images).
 std::vector<Mode> classify_by_nearest_reference(const Tensor& images, const SyntheticDataset& dataset);
+/// The nearest reference's mode and its squared L2 distance (how far the image is from
+/// anything the data contains).
+struct ReferenceMatch {
+    Mode mode = Mode::dog;
+    float distance = 0.0f;
+};
+/// The same search as classify_by_nearest_reference, keeping the distances.
+std::vector<ReferenceMatch> match_nearest_references(const Tensor& images, const SyntheticDataset& dataset);
 /// The mode whose anchor is closest in L2 to each row of a (N, 2) tensor of z1 embeddings.
 /// Ties (a point exactly between two anchors) go to the lower mode index.
 std::vector<Mode> classify_by_nearest_anchor(const Tensor& z1, const SyntheticDataset& dataset);

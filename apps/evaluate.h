@@ -1,0 +1,43 @@
+// evaluate.h — measuring a trained model: `hd evaluate` and the demo's evaluation.
+//
+// For each z2 the model draws N samples. Then:
+//   * the students' metrics exactly as the handout defines them: mode coverage on the
+//     images (Part 3, nearest reference over all four modes), and entropy and KL
+//     (Parts 4–5) of the modes the images were assigned — each image stands for the
+//     anchor of its nearest-reference mode;
+//   * for model B also entropy and KL of the prior's own z1 samples (nearest anchor);
+//   * the mode histogram, and the share of samples that lie as close to some reference
+//     image as real images do ("near a mode") — pixel nearest-reference assigns every
+//     sample a mode, even pure noise, so coverage alone can mislead (SPEC: pilot run).
+#pragma once
+
+#include "apps/experiment.h"
+#include "diffusion/sampler.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace hd::cli {
+
+struct EvaluateOptions {
+    std::string model_path;
+    int64_t num_samples = 64;    // per z2
+    uint64_t seed = 1;
+    SamplerOptions sampler{.kind = SamplerOptions::Kind::ddim, .ddim_steps = 100, .eta = 1.0f, .clip_x0 = true};
+    std::string output_dir;      // default evaluation/<checkpoint stem>
+    bool quiet = false;
+};
+
+struct EvaluateResult {
+    nlohmann::json metrics; // also written to <output_dir>/metrics.json
+    std::string output_dir;
+};
+
+/// Samples, measures, writes metrics.json and labelled sample grids; prints nothing.
+EvaluateResult evaluate_model(const EvaluateOptions& options);
+
+/// The printed table of a metrics.json.
+std::string format_metrics_table(const nlohmann::json& metrics);
+
+}  // namespace hd::cli
