@@ -6,6 +6,7 @@
 #include "apps/progress.h"
 #include "autograd/ops.h"
 #include "diffusion/image_io.h"
+#include "diffusion/mode_classifier.h"
 #include "homework/metrics.h"
 
 #include <fmt/format.h>
@@ -60,6 +61,59 @@ nlohmann::json histogram(const std::vector<Mode>& modes) {
     return counts;
 }
 
+// Each image shifted and scaled per channel to mean 0 and standard deviation 1: what is
+// left is shape and contrast, not colour — so a colour-drifted sample still finds the
+// reference with its shape.
+Tensor colour_normalised(const Tensor& images) {
+    Tensor out = images.clone();
+    const int64_t n = images.size(0), plane = images.size(2) * images.size(3);
+    for (int64_t k = 0; k < n * 3; ++k) {
+        float* v = out.data() + k * plane;
+        double sum = 0.0, sum_sq = 0.0;
+        for (int64_t i = 0; i < plane; ++i) sum += v[i], sum_sq += double(v[i]) * v[i];
+        const double mu = sum / plane, sd = std::sqrt(std::max(sum_sq / plane - mu * mu, 1e-8));
+        for (int64_t i = 0; i < plane; ++i) v[i] = static_cast<float>((v[i] - mu) / sd);
+    }
+    return out;
+}
+
+// The second judge: the mode of the nearest colour-normalised reference.
+class ColourFreeJudge {
+public:
+    explicit ColourFreeJudge(const SyntheticDataset& dataset) {
+        std::vector<Tensor> all;
+        for (Mode m : all_modes()) {
+            all.push_back(dataset.references(m));
+            labels_.insert(labels_.end(), dataset.references(m).size(0), m);
+        }
+        references_ = colour_normalised(concat(all, 0));
+    }
+    std::vector<Mode> judge(const Tensor& images) const {
+        Tensor normalised = colour_normalised(images);
+        const int64_t n = images.size(0), numel = images.numel() / std::max<int64_t>(n, 1), refs = references_.size(0);
+        std::vector<Mode> out(n);
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t i = 0; i < n; ++i) {
+            const float* x = normalised.data() + i * numel;
+            float best = INFINITY;
+            for (int64_t r = 0; r < refs; ++r) {
+                const float* y = references_.data() + r * numel;
+                float distance = 0.0f;
+#pragma omp simd reduction(+ : distance)
+                for (int64_t k = 0; k < numel; ++k) distance += (x[k] - y[k]) * (x[k] - y[k]);
+                if (distance < best) best = distance, out[i] = labels_[r];
+            }
+        }
+        return out;
+    }
+
+private:
+    Tensor references_;
+    std::vector<Mode> labels_;
+};
+
+std::string label_name(int label) { return label == kNoneClass ? "none" : to_string(static_cast<Mode>(label)); }
+
 }  // namespace
 
 EvaluateResult evaluate_model(const EvaluateOptions& o) {
@@ -79,6 +133,23 @@ EvaluateResult evaluate_model(const EvaluateOptions& o) {
     make_directory(result.output_dir);
     const float threshold = near_mode_threshold(dataset);
 
+    // The evaluation classifier, trained once per image size and dataset seed, then cached.
+    const std::string cache = !o.classifier_cache.empty()
+        ? o.classifier_cache
+        : (std::filesystem::path(o.model_path).parent_path() /
+           fmt::format("mode_classifier_s{}_d{}.safetensors", dataset.image_size(), dataset.options().seed)).string();
+    bool classifier_trained = false;
+    std::optional<Progress> classifier_progress;
+    auto classifier = load_or_train_mode_classifier(cache, dataset, {}, classifier_trained,
+                                                    [&](int64_t step, int64_t total, float loss) {
+        if (o.quiet) return;
+        if (!classifier_progress) classifier_progress.emplace("train evaluation classifier (once, then cached)", total);
+        classifier_progress->update(step, fmt::format("loss {:.3f}", loss));
+    });
+    if (classifier_progress) classifier_progress->finish();
+    const ClassifierValidation validation = validate_mode_classifier(*classifier, dataset);
+    const ColourFreeJudge second_judge(dataset);
+
     nlohmann::json& m = result.metrics;
     m["checkpoint"] = o.model_path;
     m["model_kind"] = to_string(model.config.kind);
@@ -87,6 +158,10 @@ EvaluateResult evaluate_model(const EvaluateOptions& o) {
     m["num_samples_per_z2"] = o.num_samples;
     m["seed"] = o.seed;
     m["near_mode_threshold"] = threshold;
+    m["classifier"] = {{"cache", cache},
+                       {"confidence", o.confidence},
+                       {"held_out_real_accuracy", validation.real_accuracy},
+                       {"held_out_negative_rejection", validation.negative_rejection}};
 
     Generator gen(o.seed);
     for (Category z2 : {Category::animal, Category::vehicle}) {
@@ -116,6 +191,34 @@ EvaluateResult evaluate_model(const EvaluateOptions& o) {
         entry["entropy_nats"] = compute_conditional_entropy(shown_z1, z2, dataset);
         entry["kl_nats"] = compute_kl_divergence(shown_z1, z2, dataset);
         entry["near_mode_share"] = double(near) / double(o.num_samples);
+
+        // The evaluation classifier's view: only samples it recognises with confidence count.
+        std::vector<Verdict> verdicts = classify(*classifier, samples.images);
+        std::vector<Mode> second_opinion = second_judge.judge(samples.images);
+        std::vector<Mode> recognised;
+        nlohmann::json labels;
+        for (int c = 0; c < kClassifierClasses; ++c) labels[label_name(c)] = 0;
+        int64_t agreements = 0;
+        for (size_t i = 0; i < verdicts.size(); ++i) {
+            labels[label_name(verdicts[i].label)] = labels[label_name(verdicts[i].label)].get<int64_t>() + 1;
+            if (!verdicts[i].recognisable(o.confidence)) continue;
+            recognised.push_back(static_cast<Mode>(verdicts[i].label));
+            agreements += second_opinion[i] == recognised.back();
+        }
+        nlohmann::json judged{{"labels", labels},
+                              {"recognisable", static_cast<int64_t>(recognised.size())},
+                              {"recognisable_share", double(recognised.size()) / double(o.num_samples)},
+                              {"second_judge_agreement", recognised.empty() ? 0.0 : double(agreements) / double(recognised.size())}};
+        if (!recognised.empty()) {
+            Tensor recognised_z1 = anchors_of(recognised, dataset);
+            int64_t found = 0;
+            for (Mode mode : dataset.modes_of(z2)) found += std::count(recognised.begin(), recognised.end(), mode) > 0;
+            judged["coverage"] = {{"num_modes_found", found}, {"total_possible_modes", dataset.modes_of(z2).size()}};
+            judged["entropy_nats"] = compute_conditional_entropy(recognised_z1, z2, dataset);
+            judged["kl_nats"] = compute_kl_divergence(recognised_z1, z2, dataset);
+        }
+        entry["classifier"] = judged;
+
         if (samples.z1.defined()) {
             std::vector<Mode> prior_modes = classify_by_nearest_anchor(samples.z1, dataset);
             entry["prior"] = {{"modes", histogram(prior_modes)},
@@ -124,35 +227,55 @@ EvaluateResult evaluate_model(const EvaluateOptions& o) {
         }
         m["per_z2"][name] = entry;
 
-        std::vector<std::string> labels;
+        // Tile labels: the students' nearest-reference mode, then the classifier's verdict
+        // ("-" when it does not recognise the sample with confidence).
+        std::vector<std::string> tile_labels;
         for (size_t i = 0; i < modes.size(); ++i)
-            labels.push_back(to_string(modes[i]) + (matches[i].distance <= threshold ? "" : "?"));
+            tile_labels.push_back(to_string(modes[i]) + "/" +
+                                  (verdicts[i].recognisable(o.confidence) ? label_name(verdicts[i].label) : "-"));
         write_png_grid((std::filesystem::path(result.output_dir) / fmt::format("samples_{}.png", name)).string(),
-                       samples.images, 8, labels, std::max<int>(1, 64 / dataset.image_size()));
+                       samples.images, 8, tile_labels, std::max<int>(1, 64 / dataset.image_size()));
     }
     write_file_atomic((std::filesystem::path(result.output_dir) / "metrics.json").string(), m.dump(2) + "\n");
     return result;
 }
 
 std::string format_metrics_table(const nlohmann::json& m) {
-    std::string text = fmt::format("{} model, {} samples per z2, {}\n", m["model_kind"].get<std::string>(),
-                                   m["num_samples_per_z2"].get<int64_t>(), m["sampler"].get<std::string>());
-    text += fmt::format("{:<8} {:>9} {:>8} {:>8} {:>9} {:>5} {:>5} {:>5} {:>5}", "z2", "coverage", "H nats", "KL nats",
-                        "near-mode", "dog", "cat", "car", "truck");
+    std::string text = fmt::format("{} model ({} steps), {} samples per z2, {}\n", m["model_kind"].get<std::string>(),
+                                   m["trained_steps"].get<int64_t>(), m["num_samples_per_z2"].get<int64_t>(),
+                                   m["sampler"].get<std::string>());
+    text += fmt::format("{:<8} | {:^31} | {:^38}", "", "students' metrics (nearest reference)",
+                        "evaluation classifier (recognised only)");
     const bool has_prior = m["per_z2"]["animal"].contains("prior");
-    if (has_prior) text += fmt::format(" | {:>8} {:>8}", "prior H", "prior KL");
+    if (has_prior) text += " | prior z1";
+    text += "\n";
+    text += fmt::format("{:<8} | {:>5} {:>7} {:>7} {:>9} | {:>6} {:>5} {:>7} {:>7} {:>9}", "z2", "cover", "H", "KL",
+                        "near-mode", "recog", "cover", "H", "KL", "agree");
+    if (has_prior) text += fmt::format(" | {:>6} {:>6}", "H", "KL");
     text += "\n";
     for (const char* z2 : {"animal", "vehicle"}) {
         const nlohmann::json& e = m["per_z2"][z2];
-        const nlohmann::json& h = e["image_modes"];
-        text += fmt::format("{:<8} {:>4}/{:<4} {:>8.3f} {:>8.3f} {:>8.0f}% {:>5} {:>5} {:>5} {:>5}", z2,
+        const nlohmann::json& c = e["classifier"];
+        text += fmt::format("{:<8} | {:>3}/{} {:>7.3f} {:>7.3f} {:>8.0f}% | {:>5.0f}%", z2,
                             e["coverage"]["num_modes_found"].get<int64_t>(), e["coverage"]["total_possible_modes"].get<int64_t>(),
                             e["entropy_nats"].get<double>(), e["kl_nats"].get<double>(),
-                            100.0 * e["near_mode_share"].get<double>(), h["dog"].get<int64_t>(), h["cat"].get<int64_t>(),
-                            h["car"].get<int64_t>(), h["truck"].get<int64_t>());
-        if (has_prior) text += fmt::format(" | {:>8.3f} {:>8.3f}", e["prior"]["entropy_nats"].get<double>(),
-                                           e["prior"]["kl_nats"].get<double>());
+                            100.0 * e["near_mode_share"].get<double>(), 100.0 * c["recognisable_share"].get<double>());
+        if (c.contains("coverage"))
+            text += fmt::format(" {:>3}/{} {:>7.3f} {:>7.3f} {:>8.0f}%", c["coverage"]["num_modes_found"].get<int64_t>(),
+                                c["coverage"]["total_possible_modes"].get<int64_t>(), c["entropy_nats"].get<double>(),
+                                c["kl_nats"].get<double>(), 100.0 * c["second_judge_agreement"].get<double>());
+        else
+            text += fmt::format(" {:>5} {:>7} {:>7} {:>9}", "-", "-", "-", "-");
+        if (has_prior)
+            text += fmt::format(" | {:>6.3f} {:>6.3f}", e["prior"]["entropy_nats"].get<double>(), e["prior"]["kl_nats"].get<double>());
         text += "\n";
+    }
+    for (const char* z2 : {"animal", "vehicle"}) {
+        const nlohmann::json& e = m["per_z2"][z2];
+        std::string modes, judged;
+        for (const auto& [name, count] : e["image_modes"].items()) modes += fmt::format(" {} {}", name, count.get<int64_t>());
+        for (const auto& [name, count] : e["classifier"]["labels"].items()) judged += fmt::format(" {} {}", name, count.get<int64_t>());
+        text += fmt::format("{:<8} nearest reference:{} | classifier:{}\n", z2, modes, judged);
     }
     return text;
 }

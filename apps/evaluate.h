@@ -8,7 +8,11 @@
 //   * for model B also entropy and KL of the prior's own z1 samples (nearest anchor);
 //   * the mode histogram, and the share of samples that lie as close to some reference
 //     image as real images do ("near a mode") — pixel nearest-reference assigns every
-//     sample a mode, even pure noise, so coverage alone can mislead (SPEC: pilot run).
+//     sample a mode, even pure noise, so coverage alone can mislead (SPEC: pilot run);
+//   * the evaluation classifier's verdicts (diffusion/mode_classifier.h): the share of
+//     samples it recognises with confidence, and coverage, entropy and KL computed on
+//     those samples only; and, to validate it on generated samples, how often it agrees
+//     with a second, independent judge — nearest reference on colour-normalised images.
 #pragma once
 
 #include "apps/experiment.h"
@@ -26,6 +30,8 @@ struct EvaluateOptions {
     uint64_t seed = 1;
     SamplerOptions sampler{.kind = SamplerOptions::Kind::ddim, .ddim_steps = 100, .eta = 1.0f, .clip_x0 = true};
     std::string output_dir;      // default evaluation/<checkpoint stem>
+    float confidence = 0.9f;     // the classifier "recognises" a sample at this probability or more
+    std::string classifier_cache; // default <checkpoint folder>/mode_classifier_s<S>_d<dataset seed>.safetensors
     bool quiet = false;
 };
 

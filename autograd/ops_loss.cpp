@@ -20,6 +20,13 @@ Tensor log_softmax(const Tensor& x, int64_t axis) {
     return sub(shifted, log(sum(exp(shifted), {axis}, true)));
 }
 
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets) {
+    if (logits.dim() != 2 || logits.shape() != targets.shape())
+        throw ShapeError(fmt::format("cross_entropy: logits {} and targets {} must both be (N, K)",
+                                     shape_str(logits.shape()), shape_str(targets.shape())));
+    return neg(mean(sum(mul(log_softmax(logits, 1), targets), {1})));
+}
+
 Tensor mse_loss(const Tensor& prediction, const Tensor& target) {
     if (prediction.shape() != target.shape())
         throw ShapeError(fmt::format("mse_loss: prediction {} and target {} must have the same shape",

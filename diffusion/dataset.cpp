@@ -707,6 +707,15 @@ void SyntheticDataset::render_into(Mode mode, uint64_t index, float* out) const 
         out[i] = std::clamp(2.0f * out[i] - 1.0f, -1.0f, 1.0f);
 }
 
+void SyntheticDataset::render_background_into(uint64_t index, float* out) const {
+    const int size = options_.image_size;
+    Generator gen(splitmix64(splitmix64(options_.seed) ^ index ^ 0x6261636b67726f75ULL)); // own stream: "backgrou"
+    Canvas canvas(size, out);
+    draw_background(canvas, gen);
+    for (int64_t i = 0, n = 3 * int64_t{size} * size; i < n; ++i)
+        out[i] = std::clamp(2.0f * out[i] - 1.0f, -1.0f, 1.0f);
+}
+
 Tensor SyntheticDataset::render(Mode mode, uint64_t index) const {
     const int64_t size = options_.image_size;
     Tensor image = Tensor::empty({3, size, size});

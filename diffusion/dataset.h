@@ -90,6 +90,10 @@ public:
     /// The same image written into `out` (3·S·S floats, channel-major) — no allocation.
     void render_into(Mode mode, uint64_t index, float* out) const;
 
+    /// An object-free scene: the background alone, drawn as training image `index` would
+    /// draw it (negatives for the evaluation classifier's "none" class).
+    void render_background_into(uint64_t index, float* out) const;
+
     /// The R reference images of a mode, shape (R, 3, S, S). Rendered once in the
     /// constructor; the returned tensor shares that storage, so do not modify it.
     Tensor references(Mode mode) const;

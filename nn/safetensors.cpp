@@ -59,13 +59,31 @@ constexpr const char* kMetadataKey = "__metadata__";
 
 std::string errno_message(int err) { return std::generic_category().message(err); }
 
+// A name from the file, with control characters escaped, so that every error stays on
+// one line whatever the file contains.
+std::string printable(const std::string& name) {
+    std::string out;
+    for (unsigned char c : name) {
+        if (c < 0x20 || c == 0x7f)
+            out += fmt::format("\\x{:02x}", c);
+        else
+            out += char(c);
+    }
+    return out;
+}
+
 // ---- reading ------------------------------------------------------------------
 
 // Parses the header text, rejecting duplicate keys and nesting deeper than a valid
-// header has. A valid header is root object (depth 0) -> tensor entry or metadata
-// (depth 1) -> shape / data_offsets array (depth 2) -> numbers; the depth limit also
-// bounds the memory a hostile, deeply nested header can make us spend.
+// header has: root object -> tensor entry or __metadata__ -> shape / data_offsets
+// array -> numbers, which nlohmann's callback reports as depth 3 at most. The limit
+// also bounds the memory a hostile, deeply nested header can make us spend.
 json parse_header_json(const char* begin, const char* end, const std::string& what) {
+    // nlohmann's lexer takes a NUL byte for the end of input and would silently ignore
+    // whatever follows it; JSON never contains a raw NUL, so refuse it outright.
+    if (const void* nul = std::memchr(begin, '\0', size_t(end - begin)))
+        fail(what, fmt::format("header is not valid JSON: NUL byte at header offset {}",
+                               static_cast<const char*>(nul) - begin));
     constexpr int kMaxDepth = 3;
     std::vector<std::set<std::string>> keys_of_open_objects;
     auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
@@ -79,7 +97,7 @@ json parse_header_json(const char* begin, const char* end, const std::string& wh
             const auto& key = parsed.get_ref<const std::string&>();
             if (!keys_of_open_objects.back().insert(key).second)
                 fail(what, fmt::format("header has the key '{}' twice (safetensors forbids "
-                                       "duplicate keys)", key));
+                                       "duplicate keys)", printable(key)));
             break;
         }
         default: break;
@@ -98,8 +116,10 @@ std::optional<int64_t> as_size(const json& value) {
     if (value.is_number_unsigned()) {
         uint64_t v = value.get<uint64_t>();
         if (v <= uint64_t(std::numeric_limits<int64_t>::max())) return int64_t(v);
+        return std::nullopt;
     }
-    // nlohmann parses non-negative integers as unsigned, so a signed one is negative.
+    // nlohmann parses non-negative integers as unsigned; the one signed exception is "-0".
+    if (value.is_number_integer() && value.get<int64_t>() == 0) return 0;
     return std::nullopt;
 }
 
@@ -112,7 +132,7 @@ struct Entry {
 
 Entry parse_entry(const std::string& name, const json& value, uint64_t data_bytes,
                   const std::string& what) {
-    const std::string where = fmt::format("tensor '{}'", name);
+    const std::string where = fmt::format("tensor '{}'", printable(name));
     if (!value.is_object())
         fail(what, fmt::format("{}: entry is a JSON {}, not an object with dtype, shape and "
                                "data_offsets", where, value.type_name()));
@@ -121,14 +141,14 @@ Entry parse_entry(const std::string& name, const json& value, uint64_t data_byte
     for (const auto& [field, unused] : value.items())
         if (field != "dtype" && field != "shape" && field != "data_offsets")
             fail(what, fmt::format("{}: unexpected field '{}' (a tensor entry has dtype, shape "
-                                   "and data_offsets)", where, field));
+                                   "and data_offsets)", where, printable(field)));
 
     const json& dtype = value["dtype"];
     if (!dtype.is_string())
         fail(what, fmt::format("{}: dtype is a JSON {}, not a string", where, dtype.type_name()));
     if (dtype.get_ref<const std::string&>() != "F32")
         fail(what, fmt::format("{}: dtype '{}' is not supported (hdiff stores F32 only)", where,
-                               dtype.get_ref<const std::string&>()));
+                               printable(dtype.get_ref<const std::string&>())));
 
     Entry entry{name, {}, 0, 0};
     const json& shape = value["shape"];
@@ -178,7 +198,7 @@ std::map<std::string, std::string> parse_metadata(const json& value, const std::
     std::map<std::string, std::string> metadata;
     for (const auto& [key, item] : value.items()) {
         if (!item.is_string())
-            fail(what, fmt::format("__metadata__ '{}' is a JSON {}, not a string", key,
+            fail(what, fmt::format("__metadata__ '{}' is a JSON {}, not a string", printable(key),
                                    item.type_name()));
         metadata[key] = item.get<std::string>();
     }
@@ -195,9 +215,9 @@ void check_tiling(std::vector<Entry>& entries, uint64_t data_bytes, const std::s
     const Entry* previous = nullptr;
     for (const Entry& entry : entries) {
         if (entry.begin < covered)
-            fail(what, fmt::format("tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", previous->name,
-                                   previous->begin, previous->end, entry.name, entry.begin,
-                                   entry.end));
+            fail(what, fmt::format("tensors '{}' [{}, {}] and '{}' [{}, {}] overlap",
+                                   printable(previous->name), previous->begin, previous->end,
+                                   printable(entry.name), entry.begin, entry.end));
         if (entry.begin > covered)
             fail(what, fmt::format("data bytes [{}, {}) belong to no tensor (safetensors requires "
                                    "the tensors to cover the data section without holes)",
@@ -228,8 +248,8 @@ std::string serialize(const std::vector<std::pair<std::string, Tensor>>& tensors
         if (name.empty()) fail(what, "a tensor has an empty name");
         if (name == kMetadataKey) fail(what, "'__metadata__' is reserved and cannot name a tensor");
         if (k > 0 && tensors[order[k - 1]].first == name)
-            fail(what, fmt::format("two tensors are named '{}'", name));
-        if (!tensor.defined()) fail(what, fmt::format("tensor '{}' is undefined", name));
+            fail(what, fmt::format("two tensors are named '{}'", printable(name)));
+        if (!tensor.defined()) fail(what, fmt::format("tensor '{}' is undefined", printable(name)));
         const int64_t bytes = tensor.numel() * kF32Bytes;
         header[name] = {{"dtype", "F32"}, {"shape", tensor.shape()},
                         {"data_offsets", {offset, offset + bytes}}};
@@ -402,12 +422,12 @@ void check_tensor_set(const NamedTensors& checkpoint,
         if (found == by_name.end()) {
             missing.push_back(name);
         } else if (found->second->shape() != shape) {
-            fail(what, fmt::format("{}: checkpoint has {}, model expects {}", name,
+            fail(what, fmt::format("{}: checkpoint has {}, model expects {}", printable(name),
                                    shape_str(found->second->shape()), shape_str(shape)));
         }
     }
     if (!missing.empty())
-        fail(what, fmt::format("missing tensor '{}'{}", missing.front(),
+        fail(what, fmt::format("missing tensor '{}'{}", printable(missing.front()),
                                missing.size() > 1
                                    ? fmt::format(" (and {} more missing)", missing.size() - 1)
                                    : std::string()));
@@ -417,7 +437,7 @@ void check_tensor_set(const NamedTensors& checkpoint,
     for (const auto& [name, tensor] : checkpoint.tensors)
         if (!expected_names.count(name))
             fail(what, fmt::format("unexpected tensor '{}' {} (the model has no such parameter)",
-                                   name, shape_str(tensor.shape())));
+                                   printable(name), shape_str(tensor.shape())));
 }
 
 }  // namespace hd

@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev                  # safetensors headers, JSON reports
   libcli11-dev                        # the `hd` command line
   python3                             # the checkpoint interoperability test (standard library only)
+  clang-14 libclang-rt-14-dev         # libFuzzer for the checkpoint-loader fuzz run
 )
 
 missing=()

@@ -22,4 +22,7 @@ if [ $quick -eq 0 ]; then
   cmake --build build-sanitize -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-sanitize --output-on-failure -j "$jobs"
+
+  echo "== fuzzing the checkpoint loader (libFuzzer, ASan + UBSan, ~20 s)"
+  scripts/fuzz_checkpoints.sh
 fi

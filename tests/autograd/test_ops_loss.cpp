@@ -22,6 +22,14 @@ TEST_CASE("softmax rows sum to one and survive huge logits", "[loss]") {
     CHECK(std::isfinite(lp.at({1, 1})));
 }
 
+TEST_CASE("cross_entropy of a one-hot target is minus the log-probability of the class", "[loss]") {
+    Tensor logits = Tensor::from_vector({2, 0, 0, 1, 1, 1}, {2, 3});
+    Tensor targets = Tensor::from_vector({1, 0, 0, 0, 0, 1}, {2, 3});
+    const double p_first = std::exp(2.0) / (std::exp(2.0) + 2.0);
+    CHECK(cross_entropy(logits, targets).item() == Approx(-(std::log(p_first) + std::log(1.0 / 3.0)) / 2.0).margin(1e-6));
+    CHECK_THROWS_WITH(cross_entropy(logits, Tensor::zeros({2, 2})), Catch::Contains("must both be (N, K)"));
+}
+
 TEST_CASE("mse_loss is the mean squared difference", "[loss]") {
     Tensor a = Tensor::from_vector({1, 2, 3, 4}, {2, 2}), b = Tensor::from_vector({1, 0, 3, 0}, {2, 2});
     CHECK(mse_loss(a, b).item() == Approx(5.0).margin(1e-6));
@@ -33,5 +41,9 @@ TEST_CASE("loss gradients match finite differences", "[loss][gradcheck]") {
     SECTION("softmax") { require_gradcheck([](auto& in) { return softmax(in[0], 1); }, {x}); }
     SECTION("softmax over axis 0") { require_gradcheck([](auto& in) { return softmax(in[0], 0); }, {x}); }
     SECTION("log_softmax") { require_gradcheck([](auto& in) { return log_softmax(in[0], -1); }, {x}); }
+    SECTION("cross_entropy") {
+        Tensor targets = softmax(random_input({3, 5}, 3).detach(), 1); // any distribution per row
+        require_gradcheck([targets](auto& in) { return cross_entropy(in[0], targets); }, {x});
+    }
     SECTION("mse_loss") { require_gradcheck([](auto& in) { return mse_loss(in[0], in[1]); }, {x, y}); }
 }
