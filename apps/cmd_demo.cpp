@@ -15,6 +15,19 @@
 
 namespace hd::cli {
 
+/// Examples of every mode, one row per mode, labelled.
+void write_dataset_grid(const std::string& path, const SyntheticDataset& dataset, int64_t per_mode) {
+    const int64_t size = dataset.image_size();
+    Tensor examples = Tensor::empty({kNumModes * per_mode, 3, size, size});
+    std::vector<std::string> labels;
+    for (Mode mode : all_modes())
+        for (int64_t i = 0; i < per_mode; ++i) {
+            dataset.render_into(mode, i, examples.data() + (static_cast<int64_t>(mode) * per_mode + i) * 3 * size * size);
+            labels.push_back(to_string(mode));
+        }
+    write_png_grid(path, examples, static_cast<int>(per_mode), labels, std::max<int>(1, 64 / static_cast<int>(size)));
+}
+
 namespace {
 
 struct DemoOptions {
@@ -38,15 +51,8 @@ void run_demo(DemoOptions o) {
     // 1. The data, as a picture.
     SyntheticDataset dataset(o.train.model.dataset_options());
     const int64_t size = dataset.image_size();
-    Tensor examples = Tensor::empty({kNumModes * 8, 3, size, size});
-    std::vector<std::string> example_labels;
-    for (Mode mode : all_modes())
-        for (int64_t i = 0; i < 8; ++i) {
-            dataset.render_into(mode, i, examples.data() + (static_cast<int64_t>(mode) * 8 + i) * 3 * size * size);
-            example_labels.push_back(to_string(mode));
-        }
     const std::string data_grid = (fs::path(o.output) / "dataset.png").string();
-    write_png_grid(data_grid, examples, 8, example_labels, std::max<int>(1, 64 / static_cast<int>(size)));
+    write_dataset_grid(data_grid, dataset, 8);
 
     // 2. Train A and B with the same settings and budget.
     std::vector<TrainResult> trained;
@@ -102,6 +108,29 @@ void run_demo(DemoOptions o) {
 }
 
 }  // namespace
+
+void add_dataset_command(CLI::App& app) {
+    auto* command = app.add_subcommand("dataset", "draw examples of the synthetic dataset into a PNG grid");
+    auto options = std::make_shared<DatasetOptions>();
+    auto per_mode = std::make_shared<int64_t>(8);
+    auto output = std::make_shared<std::string>("dataset.png");
+    command->add_option("--image_size,--image-size", options->image_size, "image size")->capture_default_str();
+    command->add_option("--dataset_seed,--dataset-seed", options->seed, "dataset seed")->capture_default_str();
+    command->add_option("--per_mode,--per-mode", *per_mode, "examples per mode")->capture_default_str();
+    command->add_option("--output", *output, "PNG path")->capture_default_str();
+    command->callback([options, per_mode, output] {
+        if (*per_mode < 1) throw UsageError(fmt::format("--per_mode {} is impossible (valid: 1 or more)", *per_mode));
+        const SyntheticDataset dataset = [&] {
+            try {
+                return SyntheticDataset(*options);
+            } catch (const std::invalid_argument& e) {
+                throw UsageError(e.what());
+            }
+        }();
+        write_dataset_grid(*output, dataset, *per_mode);
+        fmt::print("wrote {} ({} examples of each mode at {}x{})\n", *output, *per_mode, options->image_size, options->image_size);
+    });
+}
 
 void add_demo_command(CLI::App& app) {
     auto* command = app.add_subcommand("demo", "train A and B, evaluate both, write report/README.md");

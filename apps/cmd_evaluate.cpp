@@ -14,6 +14,10 @@ void add_evaluate_command(CLI::App& app) {
     command->add_option("--num_samples,--num-samples", options->num_samples, "samples per z2")->capture_default_str();
     command->add_option("--seed", options->seed, "sampling seed")->capture_default_str();
     command->add_option("--output_dir,--output-dir", options->output_dir, "where to write (default evaluation/<checkpoint>)");
+    command->add_option("--confidence", options->confidence, "classifier probability that counts as recognised")
+        ->capture_default_str();
+    command->add_option("--classifier_cache,--classifier-cache", options->classifier_cache,
+                        "evaluation classifier file (default: beside the checkpoint)");
     command->add_flag("--quiet", options->quiet, "no progress line");
     add_sampler_flags(*command, options->sampler, *sampler);
     command->callback([options, sampler] {

@@ -189,7 +189,7 @@ std::vector<CatchCase> parse_catch_xml(const std::string& xml) {
                 add(expression_original + " failed, with " + expression_expanded);
             }
             in_failed_expression = false;
-        } else if (name == "OverallResult") {
+        } else if (name == "OverallResult" && !closing) {
             current->finished = true;
             current->passed = attribute(tag, "success") == "true";
         }

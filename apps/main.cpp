@@ -1,4 +1,4 @@
-// main.cpp — the `hd` command line: train, evaluate, sample, grade, demo.
+// main.cpp — the `hd` command line: train, evaluate, sample, grade, demo, dataset.
 //
 // Flags follow the handout (--model flat|hierarchical, --epochs, --model_path, --z2,
 // --num_samples); the dashed spellings (--model-path, --num-samples) work too.
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     hd::cli::add_sample_command(app);
     hd::cli::add_grade_command(app);
     hd::cli::add_demo_command(app);
+    hd::cli::add_dataset_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
