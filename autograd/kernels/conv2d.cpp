@@ -6,9 +6,18 @@
 //
 // The fast path lowers each convolution to our GEMM through im2col:
 //   col_b: (R, P) holds, for every output position, the R input values it sees, so
-//   y_b = w @ col_b            forward          (Cout,R) @ (R,P)        -> (Cout,P)
-//   grad_col_b = w^T @ grad_y_b   then col2im  (R,Cout) @ (Cout,P)     -> (R,P) -> (Cin,H,W)
-//   grad_w = sum_b grad_y_b @ col_b^T          (Cout,P) @ (P,R)        -> (Cout,R)
+//   y_b = w @ col_b              forward         (Cout,R) @ (R,P)     -> (Cout,P)
+//   grad_w = sum_b grad_y_b @ col_b^T            (Cout,P) @ (P,R)     -> (Cout,R)
+//   grad_x_b: for stride 1, the forward of grad_y_b with w flipped in space and transposed
+//             in channels; otherwise grad_col_b = w^T @ grad_y_b then col2im (a scatter-add).
+// col_b is never stored: the GEMM asks for one packed block of it at a time and Patches
+// copies those runs from a zero-padded copy of the image (so the blocks stay in cache and
+// no R x P buffer is written and read back).
+//
+// Threads: the batch is split over threads (one image's GEMM per thread, run serially);
+// with fewer images than threads, the GEMM inside splits instead. grad_w sums the batch in
+// a fixed set of chunks, each in image order, then adds the chunks in order: the bits do
+// not depend on the thread count.
 #include "autograd/kernels/conv2d.h"
 
 #include "autograd/kernels/gemm.h"
@@ -19,7 +28,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <vector>
+
+#if defined(__AVX512F__)
+// GCC 12's AVX-512 headers trip its own -Wmaybe-uninitialized (GCC bug 105593, fixed in 13).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#endif
 
 namespace hd::kernels {
 
@@ -116,14 +135,17 @@ void conv2d_backward_bias(const Conv2dShape& s, const float* grad_y, float* grad
 // ---------------------------------------------------------------------------------------
 namespace {
 
-// A per-thread scratch buffer (im2col columns), allocated once and reused by later calls.
-float* thread_scratch(int64_t count) {
+// Per-thread scratch buffers, allocated once and reused by later calls (no allocation in
+// the loops). Slot 0: col2im's gradient columns; 1: a staged block of patches; 2: a padded
+// image.
+float* thread_scratch(int slot, int64_t count) {
     struct Buffer {
         float* data = nullptr;
         int64_t capacity = 0;
         ~Buffer() { std::free(data); }
     };
-    thread_local Buffer buffer;
+    thread_local Buffer buffers[3];
+    Buffer& buffer = buffers[slot];
     if (count > buffer.capacity) {
         std::free(buffer.data);
         size_t bytes = (size_t(count) * sizeof(float) + 63) / 64 * 64;  // aligned_alloc wants a multiple
@@ -134,8 +156,31 @@ float* thread_scratch(int64_t count) {
     return buffer.data;
 }
 
-// For kernel offset kw, the output columns ow whose input column ow*stride + kw - padding
-// lies inside [0, W): ow in [first, last). Outside that range the input is padding (zero).
+// dst[0 : n] = src[0 : n] and dst[0 : n] = 0 for the short runs (tens of floats) that
+// packing copies: a memcpy call per run would cost more than the copy.
+__attribute__((always_inline)) inline void copy_run(float* dst, const float* src, int64_t n) {
+#if defined(__AVX512F__)
+    for (; n >= 16; n -= 16, dst += 16, src += 16) _mm512_storeu_ps(dst, _mm512_loadu_ps(src));
+    if (n > 0) {
+        __mmask16 mask = __mmask16((1u << n) - 1);  // masked-off lanes are neither read nor written
+        _mm512_mask_storeu_ps(dst, mask, _mm512_maskz_loadu_ps(mask, src));
+    }
+#else
+    std::memcpy(dst, src, size_t(n) * sizeof(float));
+#endif
+}
+
+__attribute__((always_inline)) inline void zero_run(float* dst, int64_t n) {
+#if defined(__AVX512F__)
+    for (; n >= 16; n -= 16, dst += 16) _mm512_storeu_ps(dst, _mm512_setzero_ps());
+    if (n > 0) _mm512_mask_storeu_ps(dst, __mmask16((1u << n) - 1), _mm512_setzero_ps());
+#else
+    std::memset(dst, 0, size_t(n) * sizeof(float));
+#endif
+}
+
+// For kernel offset `offset` (= kw - padding), the output columns ow whose input column
+// ow * stride + offset lies inside [0, in_size): ow in [first, last). Elsewhere: padding.
 void valid_range(int64_t offset, int64_t stride, int64_t in_size, int64_t out_size,
                  int64_t& first, int64_t& last) {
     // ow * stride + offset >= 0  <=>  ow >= ceil(-offset / stride)
@@ -146,32 +191,115 @@ void valid_range(int64_t offset, int64_t stride, int64_t in_size, int64_t out_si
     last = std::clamp(last, first, out_size);
 }
 
-// One image: x: (Cin,H,W) -> col: (R,P), row r = (ci,kh,kw), column p = (oh,ow).
-void im2col(const Conv2dShape& s, const float* x, float* col) {
-    const int64_t Ho = s.out_height(), Wo = s.out_width(), K = s.kernel, P = Ho * Wo;
-    for (int64_t ci = 0; ci < s.in_channels; ++ci)
-        for (int64_t kh = 0; kh < K; ++kh)
-            for (int64_t kw = 0; kw < K; ++kw) {
-                float* row = col + ((ci * K + kh) * K + kw) * P;
-                int64_t ow_first, ow_last;
-                valid_range(kw - s.padding, s.stride, s.width, Wo, ow_first, ow_last);
-                for (int64_t oh = 0; oh < Ho; ++oh) {
-                    float* dst = row + oh * Wo;
-                    int64_t ih = oh * s.stride + kh - s.padding;
-                    if (ih < 0 || ih >= s.height) {
-                        std::memset(dst, 0, size_t(Wo) * sizeof(float));
-                        continue;
+// The im2col matrix of one image, never stored: col: (R,P) with
+//   col[(ci,kh,kw), (oh,ow)] = x[ci, oh*stride + kh - padding, ow*stride + kw - padding]
+// (zero where that falls in the padding). The GEMM's B packer reads runs of it on demand
+// from a zero-padded copy of the image (small, in L2), instead of writing and re-reading
+// an R x P buffer; with the padding made real, every run is a plain copy, no bounds checks.
+class Patches {
+public:
+    // x: (Cin,H,W) of one image; copied into this thread's (Cin, H+2p, W+2p) scratch
+    Patches(const Conv2dShape& s, const float* x)
+        : s_(s), Wo_(s.out_width()), Hp_(s.height + 2 * s.padding), Wp_(s.width + 2 * s.padding) {
+        if (sgemm_pack_width() > kMaxWidth) throw std::logic_error("conv2d: GEMM tile too wide");
+        float* padded = thread_scratch(2, s.in_channels * Hp_ * Wp_);
+        for (int64_t ci = 0; ci < s.in_channels; ++ci) {
+            float* channel = padded + ci * Hp_ * Wp_;
+            zero_run(channel, s.padding * Wp_);                                  // top rows
+            for (int64_t h = 0; h < s.height; ++h) {
+                float* row = channel + (h + s.padding) * Wp_;
+                zero_run(row, s.padding);                                        // left
+                copy_run(row + s.padding, x + (ci * s.height + h) * s.width, s.width);
+                zero_run(row + s.padding + s.width, s.padding);                  // right
+            }
+            zero_run(channel + (s.padding + s.height) * Wp_, s.padding * Wp_);  // bottom rows
+        }
+        padded_ = padded;
+    }
+
+    // dst[i] = col[r, p0 + i] for i in [0, count): one row of col, in runs that each stay
+    // inside one output row (oh), where (for stride 1) the input row is contiguous.
+    void gather(int64_t r, int64_t p0, int64_t count, float* dst) const {
+        const int64_t K = s_.kernel;
+        const int64_t ci = r / (K * K), kh = r / K % K, kw = r % K;
+        int64_t oh = p0 / Wo_, ow = p0 % Wo_;
+        while (count > 0) {
+            int64_t run = std::min(count, Wo_ - ow);  // output columns [ow, ow + run) of row oh
+            gather_run(ci, kh, kw, oh, ow, run, dst);
+            dst += run;
+            count -= run;
+            ow = 0;
+            ++oh;
+        }
+    }
+
+    // The packer for op(B) = col (R,P): rows r, columns p (used by the forward).
+    void pack_col(int64_t r0, int64_t rc, int64_t p0, int64_t pc, float* packed) const {
+        const int64_t width = sgemm_pack_width(), K = s_.kernel;
+        struct Run { int64_t oh, ow, length; };
+        Run runs[kMaxWidth];
+        for (int64_t sl = 0; sl < pc; sl += width) {
+            int64_t cols = std::min(width, pc - sl);
+            float* dst = packed + sl * rc;
+            // 1. Split this sliver's output positions into runs along output rows, once.
+            int64_t run_count = 0;
+            for (int64_t p = p0 + sl, left = cols; left > 0; ++run_count) {
+                int64_t oh = p / Wo_, ow = p % Wo_;
+                int64_t length = std::min(left, Wo_ - ow);
+                runs[run_count] = {oh, ow, length};
+                p += length;
+                left -= length;
+            }
+            // 2. One sliver row per receptive-field offset r = (ci,kh,kw), walked in order.
+            int64_t ci = r0 / (K * K), kh = r0 / K % K, kw = r0 % K;
+            for (int64_t r = 0; r < rc; ++r) {
+                float* d = dst + r * width;
+                for (int64_t i = 0; i < run_count; ++i) {
+                    gather_run(ci, kh, kw, runs[i].oh, runs[i].ow, runs[i].length, d);
+                    d += runs[i].length;
+                }
+                zero_run(d, width - cols);
+                if (++kw == K) {
+                    kw = 0;
+                    if (++kh == K) {
+                        kh = 0;
+                        ++ci;
                     }
-                    const float* src = x + (ci * s.height + ih) * s.width + kw - s.padding;
-                    for (int64_t ow = 0; ow < ow_first; ++ow) dst[ow] = 0.0f;
-                    if (s.stride == 1)
-                        std::memcpy(dst + ow_first, src + ow_first, size_t(ow_last - ow_first) * sizeof(float));
-                    else
-                        for (int64_t ow = ow_first; ow < ow_last; ++ow) dst[ow] = src[ow * s.stride];
-                    for (int64_t ow = ow_last; ow < Wo; ++ow) dst[ow] = 0.0f;
                 }
             }
-}
+        }
+    }
+
+    // The packer for op(B) = col^T (P,R): rows p, columns r (used by grad_weight). Each
+    // sliver's rows of col are staged contiguously (in L1), then transposed into place by
+    // the GEMM's own packer.
+    void pack_col_transposed(int64_t p0, int64_t pc, int64_t r0, int64_t rc, float* packed) const {
+        const int64_t width = sgemm_pack_width();
+        float* staged = thread_scratch(1, width * pc);  // (width, pc): rows of col
+        for (int64_t sl = 0; sl < rc; sl += width) {
+            int64_t cols = std::min(width, rc - sl);
+            for (int64_t c = 0; c < cols; ++c) gather(r0 + sl + c, p0, pc, staged + c * pc);
+            // staged holds col[r0+sl : r0+sl+cols, p0 : p0+pc]; op(B) = its transpose
+            sgemm_pack_b(true, staged, pc, 0, pc, 0, cols, packed + sl * pc);
+        }
+    }
+
+private:
+    // dst[i] = col[(ci,kh,kw), (oh, ow + i)] for i in [0, length): part of one output row.
+    void gather_run(int64_t ci, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t length,
+                    float* dst) const {
+        const float* src = padded_ + (ci * Hp_ + oh * s_.stride + kh) * Wp_ + ow * s_.stride + kw;
+        if (s_.stride == 1)
+            copy_run(dst, src, length);
+        else
+            for (int64_t i = 0; i < length; ++i) dst[i] = src[i * s_.stride];
+    }
+
+    static constexpr int64_t kMaxWidth = 64;  // the widest packed sliver we support
+    const Conv2dShape& s_;
+    int64_t Wo_, Hp_, Wp_;      // output width; padded input height and width
+    const float* padded_;       // (Cin, Hp, Wp): the image with its zero border
+};
 
 // The adjoint of im2col for one image: col: (R,P) -> grad_x: (Cin,H,W), assigned.
 // Each input pixel sums the col entries that copied it, always in the same (kh,kw,oh) order.
@@ -194,17 +322,41 @@ void col2im(const Conv2dShape& s, const float* col, float* grad_x) {
             }
 }
 
-// Run body(b) for every image: in parallel over images when there are enough of them to
-// keep every thread busy (then each GEMM inside runs serially), otherwise one image at a
-// time with the parallelism inside the GEMM. Both give the same bits.
+// Run body(b) for every b in [0, count): in parallel when there are enough items to keep
+// every thread busy (then each GEMM inside runs serially), otherwise one at a time with
+// the parallelism inside the GEMM. Both give the same bits, since each item writes its own
+// output. Dynamic scheduling: on a shared machine, a thread that gets descheduled no
+// longer holds up a fixed half of the batch.
 template <class Body>
-void for_each_image(int64_t batch, Body body) {
-    if (batch >= omp_get_max_threads() && !omp_in_parallel()) {
-#pragma omp parallel for schedule(static)
-        for (int64_t b = 0; b < batch; ++b) body(b);
+void for_each_item(int64_t count, Body body) {
+    if (count >= omp_get_max_threads() && !omp_in_parallel()) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t b = 0; b < count; ++b) body(b);
     } else {
-        for (int64_t b = 0; b < batch; ++b) body(b);
+        for (int64_t b = 0; b < count; ++b) body(b);
     }
+}
+
+// The forward, shared by conv2d_forward and (for stride 1) conv2d_backward_input.
+// x: (B,Cin,H,W), w: (Cout,Cin,K,K), bias: (Cout) or nullptr -> y: (B,Cout,H',W')
+void forward_images(const Conv2dShape& s, const float* x, const float* w, const float* bias,
+                    float* y) {
+    const int64_t P = s.out_height() * s.out_width();
+    const int64_t R = s.in_channels * s.kernel * s.kernel;
+    const int64_t x_image = s.in_channels * s.height * s.width, y_image = s.out_channels * P;
+    for_each_item(s.batch, [&](int64_t b) {
+        Patches patches(s, x + b * x_image);
+        PackB pack = [&](int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* packed) {
+            patches.pack_col(k0, kc, j0, nc, packed);
+        };
+        // 1. y_b (Cout,P) = w (Cout,R) @ col_b (R,P)
+        float* y_b = y + b * y_image;
+        sgemm_custom_b(false, s.out_channels, P, R, 1.0f, w, R, pack, 0.0f, y_b, P);
+        // 2. y_b += bias, broadcast over positions, while y_b is still in cache
+        if (bias)
+            for (int64_t co = 0; co < s.out_channels; ++co)
+                for (int64_t p = 0; p < P; ++p) y_b[co * P + p] += bias[co];
+    });
 }
 
 }  // namespace
@@ -216,30 +368,46 @@ void for_each_image(int64_t batch, Body body) {
 // x: (B,Cin,H,W), w: (Cout,Cin,K,K), bias: (Cout) or nullptr -> y: (B,Cout,H',W')
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const float* bias,
                     float* y) {
-    const int64_t P = s.out_height() * s.out_width();
-    const int64_t R = s.in_channels * s.kernel * s.kernel;
-    const int64_t x_image = s.in_channels * s.height * s.width, y_image = s.out_channels * P;
-    for_each_image(s.batch, [&](int64_t b) {
-        float* col = thread_scratch(R * P);
-        im2col(s, x + b * x_image, col);
-        float* y_b = y + b * y_image;
-        // 1. y_b (Cout,P) = w (Cout,R) @ col (R,P)
-        sgemm(false, false, s.out_channels, P, R, 1.0f, w, R, col, P, 0.0f, y_b, P);
-        // 2. y_b += bias, broadcast over positions
-        if (bias)
-            for (int64_t co = 0; co < s.out_channels; ++co)
-                for (int64_t p = 0; p < P; ++p) y_b[co * P + p] += bias[co];
-    });
+    forward_images(s, x, w, bias, y);
 }
 
 // grad_y: (B,Cout,H',W'), w: (Cout,Cin,K,K) -> grad_x: (B,Cin,H,W)
 void conv2d_backward_input(const Conv2dShape& s, const float* grad_y, const float* w,
                            float* grad_x) {
-    const int64_t P = s.out_height() * s.out_width();
-    const int64_t R = s.in_channels * s.kernel * s.kernel;
+    const int64_t K = s.kernel, Ho = s.out_height(), Wo = s.out_width(), P = Ho * Wo;
+    const int64_t R = s.in_channels * K * K;
     const int64_t x_image = s.in_channels * s.height * s.width, y_image = s.out_channels * P;
-    for_each_image(s.batch, [&](int64_t b) {
-        float* grad_col = thread_scratch(R * P);
+    if (Ho <= 0 || Wo <= 0) {  // the kernel is larger than the padded input: no output
+        std::memset(grad_x, 0, size_t(s.batch * x_image) * sizeof(float));
+        return;
+    }
+
+    // The flipped form below multiplies a (Cin, Cout*K*K) matrix: with very few input
+    // channels (the first layer's 3) most of its 8-row register tiles would be padding, and
+    // the transposed form (R = Cin*K*K rows) wastes far less.
+    if (s.stride == 1 && s.padding <= K - 1 && s.in_channels >= 8) {
+        // With stride 1 the input gradient is itself a convolution, of grad_y with the
+        // kernel flipped in space and transposed in channels, padded by K - 1 - padding:
+        //   grad_x[ci, ih, iw] = sum_{co,kh,kw} grad_y[co, ih - kh + p, iw - kw + p] w[co,ci,kh,kw]
+        //                      = sum_{co,a,b} grad_y[co, ih + a - (K-1-p), ...] w[co,ci,K-1-a,K-1-b]
+        // so it runs on the fast forward path: no scatter-add, and a deep GEMM (Cout*K*K).
+        std::vector<float> w_flipped(size_t(s.out_channels * R));  // (Cin,Cout,K,K)
+        for (int64_t co = 0; co < s.out_channels; ++co)
+            for (int64_t ci = 0; ci < s.in_channels; ++ci)
+                for (int64_t kh = 0; kh < K; ++kh)
+                    for (int64_t kw = 0; kw < K; ++kw)
+                        w_flipped[size_t(((ci * s.out_channels + co) * K + K - 1 - kh) * K + K - 1 - kw)] =
+                            w[((co * s.in_channels + ci) * K + kh) * K + kw];
+        Conv2dShape flipped{.batch = s.batch, .in_channels = s.out_channels,
+                            .out_channels = s.in_channels, .height = Ho, .width = Wo, .kernel = K,
+                            .stride = 1, .padding = K - 1 - s.padding};
+        forward_images(flipped, grad_y, w_flipped.data(), nullptr, grad_x);
+        return;
+    }
+
+    // Any stride: the adjoint of the forward's lowering, image by image.
+    for_each_item(s.batch, [&](int64_t b) {
+        float* grad_col = thread_scratch(0, R * P);
         // forward was y_b = w @ col_b  =>  grad_col_b (R,P) = w^T (R,Cout) @ grad_y_b (Cout,P)
         sgemm(true, false, R, P, s.out_channels, 1.0f, w, R, grad_y + b * y_image, P, 0.0f,
               grad_col, P);
@@ -255,7 +423,7 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* g
     const int64_t R = s.in_channels * s.kernel * s.kernel;
     const int64_t x_image = s.in_channels * s.height * s.width, y_image = s.out_channels * P;
     const int64_t w_size = s.out_channels * R;
-    if (s.batch <= 0) {
+    if (s.batch <= 0 || s.out_height() <= 0 || s.out_width() <= 0) {  // nothing to sum
         std::memset(grad_w, 0, size_t(w_size) * sizeof(float));
         return;
     }
@@ -266,16 +434,17 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* g
     const int64_t chunks = std::min<int64_t>(s.batch, 8);
     std::vector<float> partials(size_t((chunks - 1) * w_size));
     auto partial = [&](int64_t c) { return c == 0 ? grad_w : partials.data() + (c - 1) * w_size; };
-    auto run_chunk = [&](int64_t c) {
+    for_each_item(chunks, [&](int64_t c) {
         int64_t b0 = s.batch * c / chunks, b1 = s.batch * (c + 1) / chunks;
-        float* col = thread_scratch(R * P);
         for (int64_t b = b0; b < b1; ++b) {
-            im2col(s, x + b * x_image, col);
-            sgemm(false, true, s.out_channels, R, P, 1.0f, grad_y + b * y_image, P, col, P,
-                  b == b0 ? 0.0f : 1.0f, partial(c), R);
+            Patches patches(s, x + b * x_image);
+            PackB pack = [&](int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* packed) {
+                patches.pack_col_transposed(k0, kc, j0, nc, packed);
+            };
+            sgemm_custom_b(false, s.out_channels, R, P, 1.0f, grad_y + b * y_image, P, pack,
+                           b == b0 ? 0.0f : 1.0f, partial(c), R);
         }
-    };
-    for_each_image(chunks, run_chunk);
+    });
     // 2. Sum the partials in chunk order.
     for (int64_t c = 1; c < chunks; ++c) {
         const float* p = partial(c);

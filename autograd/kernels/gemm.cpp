@@ -2,18 +2,21 @@
 //
 // Shape legend: M rows of C, N columns of C, K the summed dimension;
 //   MR x NR  the register tile one micro-kernel call computes,
-//   MC, KC, NC  the cache blocks (A block MC x KC, B panel KC x NC).
+//   MC, KC, NC  the cache blocks (an A block of MC x KC; a B panel of KC x NC).
 //
 // How it is fast:
 //   1. The output C is split into one rectangle per OpenMP thread (over M and N only), so
 //      every thread writes a disjoint slice of C and nothing is reduced across threads.
-//   2. Inside a rectangle: for each NC-wide panel of columns and each KC-deep slab of K,
-//      op(B) is packed once into NR-wide slivers (contiguous, zero-padded), and for each
-//      MC-tall block of rows op(A) is packed into MR-tall slivers. Packing turns every
-//      transpose and stride into unit-stride reads for the micro-kernel.
+//   2. Inside a rectangle, for each KC-deep slab of K and MC-tall block of rows (usually
+//      all of them), op(A) is packed once into MR-tall slivers; then for each NC-wide panel
+//      of columns, op(B) is packed into NR-wide slivers (contiguous, zero-padded). Packing
+//      turns every transpose and stride into unit-stride reads for the micro-kernel; the
+//      transposes themselves go through registers 16 x 16 at a time.
 //   3. The micro-kernel keeps an MR x NR tile of C in registers and runs KC rank-1 updates
 //      (broadcast one A value, multiply by an NR-wide row of B). One A sliver (MR x KC)
 //      stays in L1 while it sweeps the whole B panel, which stays in L2.
+//   4. A caller can supply its own op(B) packer (sgemm_custom_b): conv2d packs image
+//      patches straight from the image, so the im2col matrix is never written out.
 // Determinism: K is walked in the same KC slabs and in the same order for every element,
 // whoever computes it, so the result does not depend on the thread count.
 //
@@ -29,7 +32,12 @@
 #include <new>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
+// GCC 12's AVX-512 headers trip its own -Wmaybe-uninitialized (GCC bug 105593, fixed in 13).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 #endif
 
 namespace hd::kernels {
@@ -78,12 +86,15 @@ constexpr int64_t kNR = 8;
 #endif
 
 // KC: an A sliver (MR x KC floats, 8 KiB with AVX-512) stays in L1 while it sweeps the B
-// panel. NC: the packed B panel (KC x NC floats, 384 KiB) stays in the 1 MiB L2. A is packed
-// one whole KC slab at a time (all of a thread's rows), so it is packed only once per call.
+// panel. NC: the packed B panel (KC x NC floats, 384 KiB) stays in the 1 MiB L2.
+// MC: A is packed in blocks of up to MC rows (1 MiB), so for the usual M <= MC it is
+// packed only once per call, however many B panels there are (conv GEMMs have M = Cout and
+// thousands of columns); a very tall A costs only B repacks, not memory.
 constexpr int64_t kKC = 256;
 constexpr int64_t kNC = 8 * kNR;
+constexpr int64_t kMC = 128 * kMR;
 
-static_assert(kNC % kNR == 0, "a B panel must hold whole slivers");
+static_assert(kNC % kNR == 0 && kMC % kMR == 0, "blocks must hold whole tiles");
 
 // ---------------------------------------------------------------------------------------
 // Per-thread packing buffers: allocated on first use, grown if ever needed, reused by every
@@ -109,7 +120,7 @@ struct AlignedBuffer {
 };
 
 struct PackBuffers {
-    AlignedBuffer a;  // one packed slab of A: (rows rounded up to MR) x KC
+    AlignedBuffer a;  // one packed block of A: up to MC x KC
     AlignedBuffer b;  // one packed B panel: KC x NC
 };
 
@@ -122,10 +133,102 @@ PackBuffers& thread_buffers() {
 // Packing
 // ---------------------------------------------------------------------------------------
 
+#if defined(__AVX512F__)
+// In-register transpose of a 16 x 16 block: rows[i] holds row i on entry, column i on exit.
+// Three rounds, each swapping ever larger sub-blocks: 1x1 pairs within 128-bit lanes, then
+// 2x2 pairs, then 4x4 lanes across the register (two lane shuffles).
+__attribute__((always_inline)) inline void transpose_16x16(__m512 rows[16]) {
+    __m512 t[16], u[16];
+    // 1. interleave row pairs: t holds (a0 b0 a1 b1 | a4 b4 a5 b5 | ...) and the hi halves
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(rows[2 * i], rows[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(rows[2 * i], rows[2 * i + 1]);
+    }
+    // 2. interleave pairs of pairs: u[4g + j] holds, in lane l, column 4l + j of rows 4g..4g+3
+    for (int g = 0; g < 4; ++g) {
+        __m512d lo = _mm512_castps_pd(t[4 * g]), hi = _mm512_castps_pd(t[4 * g + 1]);
+        __m512d lo2 = _mm512_castps_pd(t[4 * g + 2]), hi2 = _mm512_castps_pd(t[4 * g + 3]);
+        u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo, lo2));
+        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo, lo2));
+        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi, hi2));
+        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi, hi2));
+    }
+    // 3. gather the four lanes of each column from the four row groups
+    for (int j = 0; j < 4; ++j) {
+        __m512 a = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);       // cols j, j+8 of rows 0-7
+        __m512 b = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);       // cols j+4, j+12
+        __m512 c = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);  // same, rows 8-15
+        __m512 d = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
+        rows[j] = _mm512_shuffle_f32x4(a, c, 0x88);
+        rows[j + 8] = _mm512_shuffle_f32x4(a, c, 0xDD);
+        rows[j + 4] = _mm512_shuffle_f32x4(b, d, 0x88);
+        rows[j + 12] = _mm512_shuffle_f32x4(b, d, 0xDD);
+    }
+}
+#endif
+
+// Transposing copy: dst[k * dst_stride + r] = src[r * src_stride + k] for r < rows, k < cols.
+// This is the heart of packing a matrix whose K axis is contiguous in memory; whole 16 x 16
+// blocks go through registers, the ragged rest element by element.
+void transpose_copy(const float* src, int64_t src_stride, int64_t rows, int64_t cols, float* dst,
+                    int64_t dst_stride) {
+    int64_t r0 = 0;
+#if defined(__AVX512F__)
+    for (; r0 + 16 <= rows; r0 += 16) {
+        int64_t k0 = 0;
+        for (; k0 + 16 <= cols; k0 += 16) {
+            __m512 block[16];
+            for (int i = 0; i < 16; ++i) block[i] = _mm512_loadu_ps(src + (r0 + i) * src_stride + k0);
+            transpose_16x16(block);
+            for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + (k0 + i) * dst_stride + r0, block[i]);
+        }
+        for (int64_t r = r0; r < r0 + 16; ++r)  // the columns past the last whole block
+            for (int64_t k = k0; k < cols; ++k) dst[k * dst_stride + r] = src[r * src_stride + k];
+    }
+#endif
+    for (int64_t r = r0; r < rows; ++r)  // the rows past the last whole block
+        for (int64_t k = 0; k < cols; ++k) dst[k * dst_stride + r] = src[r * src_stride + k];
+}
+
 // op(A)[i0 : i0+mc, k0 : k0+kc] -> packed: ceil(mc/MR) slivers, each (kc, MR) row-major,
 // rows past mc zero-filled (so edge tiles run the same micro-kernel on zeros).
 void pack_a(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0,
             int64_t kc, float* packed) {
+    if (!trans_a && kMR == 8) {
+        // stored (M,K): transpose 16 rows (two slivers) at a time; sliver s + 8 follows
+        // sliver s, so 16 rows transpose into one (kc, 16) block split down the middle.
+        int64_t s = 0;
+#if defined(__AVX512F__)
+        for (; s + 16 <= mc; s += 16) {
+            const float* src = A + (i0 + s) * lda + k0;
+            float* first = packed + s * kc;
+            float* second = first + 8 * kc;
+            int64_t k = 0;
+            for (; k + 16 <= kc; k += 16) {
+                __m512 block[16];
+                for (int i = 0; i < 16; ++i) block[i] = _mm512_loadu_ps(src + i * lda + k);
+                transpose_16x16(block);
+                for (int i = 0; i < 16; ++i) {
+                    _mm256_storeu_ps(first + (k + i) * 8, _mm512_castps512_ps256(block[i]));
+                    _mm256_storeu_ps(second + (k + i) * 8, _mm512_extractf32x8_ps(block[i], 1));
+                }
+            }
+            for (; k < kc; ++k)
+                for (int r = 0; r < 8; ++r) {
+                    first[k * 8 + r] = src[r * lda + k];
+                    second[k * 8 + r] = src[(r + 8) * lda + k];
+                }
+        }
+#endif
+        for (; s < mc; s += kMR) {
+            int64_t rows = std::min(kMR, mc - s);
+            float* dst = packed + s * kc;
+            transpose_copy(A + (i0 + s) * lda + k0, lda, rows, kc, dst, kMR);
+            for (int64_t k = 0; k < kc; ++k)
+                for (int64_t r = rows; r < kMR; ++r) dst[k * kMR + r] = 0.0f;
+        }
+        return;
+    }
     for (int64_t s = 0; s < mc; s += kMR) {
         int64_t rows = std::min(kMR, mc - s);
         float* dst = packed + s * kc;
@@ -137,21 +240,20 @@ void pack_a(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, i
                 for (int64_t r = rows; r < kMR; ++r) dst[k * kMR + r] = 0.0f;
             }
         } else {
-            // stored (M,K): read each row contiguously, write it with stride MR
-            for (int64_t r = 0; r < rows; ++r) {
-                const float* src = A + (i0 + s + r) * lda + k0;
-                for (int64_t k = 0; k < kc; ++k) dst[k * kMR + r] = src[k];
-            }
-            for (int64_t r = rows; r < kMR; ++r)
-                for (int64_t k = 0; k < kc; ++k) dst[k * kMR + r] = 0.0f;
+            // stored (M,K): each row becomes a column of the sliver
+            transpose_copy(A + (i0 + s) * lda + k0, lda, rows, kc, dst, kMR);
+            for (int64_t k = 0; k < kc; ++k)
+                for (int64_t r = rows; r < kMR; ++r) dst[k * kMR + r] = 0.0f;
         }
     }
 }
 
+}  // namespace
+
 // op(B)[k0 : k0+kc, j0 : j0+nc] -> packed: ceil(nc/NR) slivers, each (kc, NR) row-major,
 // columns past nc zero-filled.
-void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
-            int64_t nc, float* packed) {
+void sgemm_pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
+                  int64_t nc, float* packed) {
     for (int64_t s = 0; s < nc; s += kNR) {
         int64_t cols = std::min(kNR, nc - s);
         float* dst = packed + s * kc;
@@ -163,16 +265,15 @@ void pack_b(bool trans_b, const float* B, int64_t ldb, int64_t k0, int64_t kc, i
                 for (int64_t c = cols; c < kNR; ++c) dst[k * kNR + c] = 0.0f;
             }
         } else {
-            // stored (N,K): read each stored row contiguously, write it with stride NR
-            for (int64_t c = 0; c < cols; ++c) {
-                const float* src = B + (j0 + s + c) * ldb + k0;
-                for (int64_t k = 0; k < kc; ++k) dst[k * kNR + c] = src[k];
-            }
-            for (int64_t c = cols; c < kNR; ++c)
-                for (int64_t k = 0; k < kc; ++k) dst[k * kNR + c] = 0.0f;
+            // stored (N,K): each stored row becomes a column of the sliver
+            transpose_copy(B + (j0 + s) * ldb + k0, ldb, cols, kc, dst, kNR);
+            for (int64_t k = 0; k < kc; ++k)
+                for (int64_t c = cols; c < kNR; ++c) dst[k * kNR + c] = 0.0f;
         }
     }
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------------------
 // Micro-kernels: a: packed (kc, MR), b: packed (kc, NR) -> tile (MR, NR)
@@ -306,13 +407,13 @@ void edge_kernel(int64_t kc, const float* a, const float* b, float alpha, float 
 // One thread's rectangle: C[i0 : i0+m, j0 : j0+n] (serial; called once per thread)
 // ---------------------------------------------------------------------------------------
 
-// A, B as in sgemm -> C[i0 : i0+m, j0 : j0+n]
-void gemm_rectangle(bool trans_a, bool trans_b, int64_t i0, int64_t m, int64_t j0, int64_t n,
-                    int64_t K, float alpha, const float* A, int64_t lda, const float* B,
-                    int64_t ldb, float beta, float* C, int64_t ldc) {
+// A as in sgemm, op(B) through pack_b -> C[i0 : i0+m, j0 : j0+n]
+void gemm_rectangle(bool trans_a, int64_t i0, int64_t m, int64_t j0, int64_t n, int64_t K,
+                    float alpha, const float* A, int64_t lda, const PackB& pack_b, float beta,
+                    float* C, int64_t ldc) {
     PackBuffers& buffers = thread_buffers();
-    int64_t m_padded = (m + kMR - 1) / kMR * kMR;
-    float* packed_a = buffers.a.reserve(m_padded * kKC);
+    int64_t mc_max = std::min(kMC, (m + kMR - 1) / kMR * kMR);
+    float* packed_a = buffers.a.reserve(mc_max * kKC);
     float* packed_b = buffers.b.reserve(kKC * kNC);
 
     // 1. Walk K in KC-deep slabs, always from 0 upwards: the fixed summation order.
@@ -320,24 +421,28 @@ void gemm_rectangle(bool trans_a, bool trans_b, int64_t i0, int64_t m, int64_t j
     for (int64_t pc = 0; pc < K; pc += kKC) {
         int64_t kc = std::min(kKC, K - pc);
         float slab_beta = pc == 0 ? beta : 1.0f;
-        // 2. Pack this slab of all our rows of A once (m x kc), reused by every panel of B.
-        pack_a(trans_a, A, lda, i0, m, pc, kc, packed_a);
-        // 3. Walk the columns in NC-wide panels; pack each panel of B (kc x nc, fits L2).
-        for (int64_t jc = j0; jc < j0 + n; jc += kNC) {
-            int64_t nc = std::min(kNC, j0 + n - jc);
-            pack_b(trans_b, B, ldb, pc, kc, jc, nc, packed_b);
-            // 4. One A sliver (in L1) against every B sliver of the panel (in L2).
-            for (int64_t ir = 0; ir < m; ir += kMR) {
-                int64_t rows = std::min(kMR, m - ir);
-                const float* a = packed_a + ir * kc;
-                for (int64_t jr = 0; jr < nc; jr += kNR) {
-                    int64_t cols = std::min(kNR, nc - jr);
-                    const float* b = packed_b + jr * kc;
-                    float* c = C + (i0 + ir) * ldc + jc + jr;
-                    if (rows == kMR && cols == kNR)
-                        micro_kernel(kc, a, b, alpha, slab_beta, c, ldc);
-                    else
-                        edge_kernel(kc, a, b, alpha, slab_beta, c, ldc, rows, cols);
+        // 2. Walk the rows in MC-tall blocks (usually one: all our rows); pack each block of
+        //    A once, to be reused by every panel of B.
+        for (int64_t ic = i0; ic < i0 + m; ic += kMC) {
+            int64_t mc = std::min(kMC, i0 + m - ic);
+            pack_a(trans_a, A, lda, ic, mc, pc, kc, packed_a);
+            // 3. Walk the columns in NC-wide panels; pack each panel of B (kc x nc, fits L2).
+            for (int64_t jc = j0; jc < j0 + n; jc += kNC) {
+                int64_t nc = std::min(kNC, j0 + n - jc);
+                pack_b(pc, kc, jc, nc, packed_b);
+                // 4. One A sliver (in L1) against every B sliver of the panel (in L2).
+                for (int64_t ir = 0; ir < mc; ir += kMR) {
+                    int64_t rows = std::min(kMR, mc - ir);
+                    const float* a = packed_a + ir * kc;
+                    for (int64_t jr = 0; jr < nc; jr += kNR) {
+                        int64_t cols = std::min(kNR, nc - jr);
+                        const float* b = packed_b + jr * kc;
+                        float* c = C + (ic + ir) * ldc + jc + jr;
+                        if (rows == kMR && cols == kNR)
+                            micro_kernel(kc, a, b, alpha, slab_beta, c, ldc);
+                        else
+                            edge_kernel(kc, a, b, alpha, slab_beta, c, ldc, rows, cols);
+                    }
                 }
             }
         }
@@ -356,17 +461,16 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 // Driver
 // ---------------------------------------------------------------------------------------
 
-// A: (M,K) or stored (K,M); B: (K,N) or stored (N,K) -> C: (M,N)
-void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-           int64_t ldc) {
+// A: (M,K) or stored (K,M); op(B): (K,N) through pack_b -> C: (M,N)
+void sgemm_custom_b(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t lda, const PackB& pack_b, float beta, float* C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {
         scale_c(M, N, beta, C, ldc);
         return;
     }
 
-    // 1. How many threads: below ~2 MFLOP the fork/join costs more than it saves, and a
+    // 1. How many threads: below ~1 MFLOP the fork/join costs more than it saves, and a
     //    call from inside a parallel region (e.g. one image per thread) stays serial.
     int64_t row_tiles = (M + kMR - 1) / kMR;
     int64_t col_tiles = (N + kNR - 1) / kNR;
@@ -375,14 +479,14 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
         threads = int(std::min<int64_t>(omp_get_max_threads(), row_tiles * col_tiles));
 
     if (threads <= 1) {
-        gemm_rectangle(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_rectangle(trans_a, 0, M, 0, N, K, alpha, A, lda, pack_b, beta, C, ldc);
         return;
     }
 
     // 2. Split C into a grid_rows x grid_cols grid of rectangles, in whole tiles. Choose
     //    the grid that gives the busiest thread the fewest tiles; on a tie prefer fewer
     //    row splits (each row split repacks B, each column split repacks A, and B panels
-    //    are the larger).
+    //    are usually the larger).
     int grid_rows = 1;
     int64_t best_load = INT64_MAX;
     for (int r = 1; r <= threads; ++r) {
@@ -406,9 +510,21 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
         int64_t i0 = tile_r0 * kMR, i1 = std::min(M, tile_r1 * kMR);
         int64_t j0 = tile_c0 * kNR, j1 = std::min(N, tile_c1 * kNR);
         if (i1 > i0 && j1 > j0)
-            gemm_rectangle(trans_a, trans_b, i0, i1 - i0, j0, j1 - j0, K, alpha, A, lda, B, ldb,
-                           beta, C, ldc);
+            gemm_rectangle(trans_a, i0, i1 - i0, j0, j1 - j0, K, alpha, A, lda, pack_b, beta, C,
+                           ldc);
     }
+}
+
+int64_t sgemm_pack_width() { return kNR; }
+
+// A: (M,K) or stored (K,M); B: (K,N) or stored (N,K) -> C: (M,N)
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+           int64_t ldc) {
+    PackB pack_b = [&](int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* packed) {
+        sgemm_pack_b(trans_b, B, ldb, k0, kc, j0, nc, packed);
+    };
+    sgemm_custom_b(trans_a, M, N, K, alpha, A, lda, pack_b, beta, C, ldc);
 }
 
 }  // namespace hd::kernels

@@ -111,7 +111,8 @@ TEST_CASE("sgemm matches the naive loop on conv-shaped and multi-block problems"
 TEST_CASE("sgemm gives bitwise identical results with 1 and 2 threads", "[gemm]") {
     struct Shape { bool trans_a, trans_b; int64_t M, N, K; };
     const Shape shapes[] = {{false, false, 300, 500, 600}, {true, false, 130, 1000, 300},
-                            {false, true, 64, 288, 2000}, {true, true, 513, 65, 257}};
+                            {false, true, 64, 288, 2000}, {true, true, 513, 65, 257},
+                            {false, false, 1100, 130, 300}};
     int saved_threads = omp_get_max_threads();
     for (const Shape& s : shapes) {
         CAPTURE(s.trans_a, s.trans_b, s.M, s.N, s.K);
@@ -126,4 +127,10 @@ TEST_CASE("sgemm gives bitwise identical results with 1 and 2 threads", "[gemm]"
         REQUIRE(std::memcmp(C1.data(), C2.data(), C1.size() * sizeof(float)) == 0);
     }
     omp_set_num_threads(saved_threads);
+}
+
+TEST_CASE("sgemm handles an A taller than one row block", "[gemm]") {
+    // M above MC (1024 rows with AVX-512): A is packed block by block, B once per block
+    check_against_naive(false, false, 2100, 33, 40, 1.0f, 0.5f, 1);
+    check_against_naive(true, true, 1500, 50, 300, 1.0f, 0.0f);
 }
