@@ -30,8 +30,16 @@ void write_dataset_grid(const std::string& path, const SyntheticDataset& dataset
 
 namespace {
 
+// The demo's training budget (see README: how long it takes).
+TrainOptions demo_training() {
+    TrainOptions t;
+    t.epochs = 20;
+    t.epoch_size = 2048;
+    return t;
+}
+
 struct DemoOptions {
-    TrainOptions train{.epochs = 20, .epoch_size = 2048, .batch_size = 32};
+    TrainOptions train = demo_training();
     EvaluateOptions evaluate;
     std::string sampler = "ddim";
     std::string output = "report";

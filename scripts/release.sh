@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# release.sh [OUT_DIR] — build the student release, hdiff-student.tar.gz, and check it (instructor only).
+#
+# The release is this tree without what students must not see or do not need:
+#   solutions/ (reference Parts and their mutants), tests/hidden/ (instructor tests),
+#   scripts/release.sh, scripts/mutation_check.sh, scripts/gradescope_bundle.sh,
+#   scripts/gradescope/, and every build folder or generated output.
+# Before packing, each homework/ file must still be a stub: between "// BEGIN PART N" and
+# "// END PART N" only the `throw NotImplemented("Part N: …")` line (the marker of
+# STYLE.md point 6).
+# After packing, the archive is checked in a temporary folder, as a student would use it:
+#   extract -> configure (homework/CMakeLists.txt picks homework/, since solutions/ is
+#   absent) -> build -> the framework tests pass (autograd, nn, diffusion) -> every Part
+#   test fails with its Part's NotImplemented message -> `hd grade` scores 0/100 with a
+#   reason per Part.
+# Exits non-zero on any deviation. OUT_DIR defaults to <repo>/dist. With --no-check it
+# only packs (scripts/gradescope_bundle.sh starts from the packed tree).
+set -euo pipefail
+check_archive=1
+if [ "${1:-}" = "--no-check" ]; then check_archive=0; shift; fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$(mkdir -p "${1:-$root/dist}" && cd "${1:-$root/dist}" && pwd)"
+archive="$out/hdiff-student.tar.gz"
+jobs=$(nproc)
+
+fail() { echo "release: FAILED: $*" >&2; exit 1; }
+
+echo "== 1. the student files are stubs"
+declare -A part_of=([1]=image_denoiser.cpp [2]=latent_prior.cpp [3]=metrics.cpp [4]=metrics.cpp [5]=metrics.cpp)
+for part in 1 2 3 4 5; do
+  file="$root/homework/${part_of[$part]}"
+  body=$(awk -v b="// BEGIN PART $part" -v e="// END PART $part" \
+    'index($0, e) { inside = 0 } inside { print } index($0, b) { inside = 1 }' "$file" | sed -e '/^[[:space:]]*$/d')
+  [ -n "$body" ] || fail "homework/${part_of[$part]}: no '// BEGIN PART $part' … '// END PART $part' block"
+  [ "$(printf '%s\n' "$body" | wc -l)" -eq 1 ] && printf '%s' "$body" | grep -q "throw NotImplemented(\"Part $part: " ||
+    fail "homework/${part_of[$part]}: the Part $part block holds more than its NotImplemented stub:
+$body"
+  echo "  Part $part: stub ok (homework/${part_of[$part]})"
+done
+
+echo "== 2. packing $archive"
+excludes=(
+  --exclude=./solutions --exclude=./tests/hidden
+  --exclude=./scripts/release.sh --exclude=./scripts/mutation_check.sh
+  --exclude=./scripts/gradescope_bundle.sh --exclude=./scripts/gradescope
+  --exclude='./build' --exclude='./build-*' --exclude=./dist --exclude=./.git
+  --exclude=./checkpoints --exclude=./evaluation --exclude=./runs
+  --exclude='*.tar.gz' --exclude='*.zip' --exclude=__pycache__
+)
+tmp_archive="$archive.tmp$$"
+tar -C "$root" "${excludes[@]}" --transform 's,^\./,hdiff-student/,' -czf "$tmp_archive" .
+mv "$tmp_archive" "$archive"
+listing=$(tar -tzf "$archive")
+for forbidden in hdiff-student/solutions/ hdiff-student/tests/hidden/ hdiff-student/scripts/mutation_check.sh \
+  hdiff-student/scripts/gradescope_bundle.sh hdiff-student/scripts/release.sh; do
+  ! grep -q "^$forbidden" <<<"$listing" || fail "the archive contains $forbidden"
+done
+! grep -qE '(^|/)build(-[^/]*)?/CMakeCache.txt$' <<<"$listing" || fail "the archive contains a build folder"
+echo "  $(wc -l <<<"$listing") entries, $(du -h "$archive" | cut -f1)"
+
+if [ $check_archive -eq 0 ]; then echo "== packed (not checked): $archive"; exit 0; fi
+
+check="$(mktemp -d)"
+trap 'rm -rf "$check"' EXIT
+echo "== 3. checking it in $check"
+tar -C "$check" -xzf "$archive"
+tree="$check/hdiff-student"
+cmake -S "$tree" -B "$tree/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$check/configure.log" 2>&1 ||
+  { tail -20 "$check/configure.log"; fail "configure"; }
+grep -q "hdiff: homework Parts from $tree/homework" "$check/configure.log" ||
+  fail "the release does not build the Parts from homework/ ($(grep 'homework Parts' "$check/configure.log"))"
+echo "  configured: Parts from homework/"
+cmake --build "$tree/build" -j "$jobs" --target hd_tests_autograd hd_tests_nn hd_tests_diffusion hd_tests hd \
+  >"$check/build.log" 2>&1 || { grep -E "error|FAILED" "$check/build.log" | head -20; fail "build"; }
+echo "  built"
+
+for suite in hd_tests_autograd hd_tests_nn hd_tests_diffusion; do
+  (cd "$tree" && "$tree/build/tests/$suite" >"$check/$suite.log" 2>&1) || { tail -30 "$check/$suite.log"; fail "$suite"; }
+  echo "  $suite: $(grep -E '^(All tests passed|test cases:)' "$check/$suite.log" | tail -1)"
+done
+
+for part in 1 2 3 4 5; do
+  log="$check/part$part.log"
+  if "$tree/build/tests/hd_tests" "[part$part]" >"$log" 2>&1; then fail "the Part $part tests pass on the stubs"; fi
+  # (Catch2 exits with the number of tests it listed, hence the `|| true`.)
+  total=$({ "$tree/build/tests/hd_tests" "[part$part]" --list-test-names-only || true; } | grep -c .)
+  failed=$(grep -oE 'test cases: *[0-9]+ \| *[0-9]+ failed' "$log" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || true)
+  [ "$failed" = "$total" ] || fail "Part $part: ${failed:-?} of $total tests fail on the stub (all must)"
+  grep -q "not implemented yet: Part $part: " "$log" || fail "Part $part: the NotImplemented message is not shown"
+  echo "  Part $part: all $total tests fail with \"$(grep -m1 -o "not implemented yet: Part $part: .*" "$log")\""
+done
+
+(cd "$check" && "$tree/build/apps/hd" grade --output "$check/results.json" >"$check/grade.log" 2>&1) ||
+  { tail -20 "$check/grade.log"; fail "hd grade"; }
+sed -n '/^Progress tracker/,$p' "$check/grade.log" | sed 's/^/  /'
+python3 - "$check/results.json" <<'EOF' || fail "hd grade's results.json is not 0/100 with reasons"
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert report["score"] == 0, report["score"]
+assert abs(sum(t["max_score"] for t in report["tests"]) - 100) < 1e-6
+assert all(t["status"] == "failed" and "not implemented yet" in t["output"] for t in report["tests"])
+for part in range(1, 6):
+    assert f"Part {part}: " in report["output"] and "not implemented yet" in report["output"]
+EOF
+echo "== release ok: $archive"

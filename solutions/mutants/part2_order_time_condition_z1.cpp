@@ -1,0 +1,16 @@
+// part2_order_time_condition_z1.cpp — MUTANT of solutions/latent_prior.cpp (instructor only): concatenates (time, condition, z1_t)
+// scripts/mutation_check.sh checks that the public [part2] tests fail on it.
+#include "autograd/ops.h"
+#include "homework/models.h"
+
+namespace hd {
+
+// z1_t: (B,L), t: (B), condition: (B,D) -> (B,L)
+Tensor LatentPrior::forward(const Tensor& z1_t, const Tensor& t, const Tensor& condition) {
+    // BEGIN PART 2
+    Tensor input = concat({time_embed->forward(t), condition_embed->forward(condition), z1_t}, 1); // (B, L+E+E)
+    return mlp->forward(input);
+    // END PART 2
+}
+
+}  // namespace hd
