@@ -19,6 +19,8 @@ void add_train_command(CLI::App& app) {
     command->add_option("--warmup_steps,--warmup-steps", options->warmup_steps, "linear warm-up steps")->capture_default_str();
     command->add_option("--ema", options->ema_decay, "EMA decay of the weights used for sampling")->capture_default_str();
     command->add_option("--grad_clip,--grad-clip", options->grad_clip, "max gradient norm (0 = off)")->capture_default_str();
+    command->add_option("--min_snr,--min-snr", options->min_snr_gamma,
+                        "Min-SNR-gamma loss weighting (0 = plain eps-MSE, 5 is the paper's choice)")->capture_default_str();
     command->add_option("--cond_dropout,--cond-dropout", options->condition_dropout,
                         "model A: probability of dropping z2 (enables --guidance when sampling)")->capture_default_str();
     command->add_option("--seed", options->seed, "seed of the weights and the training stream")->capture_default_str();

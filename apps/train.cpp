@@ -60,6 +60,7 @@ void validate(const TrainOptions& o) {
     if (o.condition_dropout > 0.0f && o.model.kind != ModelKind::flat)
         throw UsageError("--cond_dropout applies to the flat model only");
     if (o.checkpoint_every < 1) throw UsageError("--checkpoint_every must be >= 1");
+    if (!(o.min_snr_gamma >= 0.0f)) throw UsageError(fmt::format("--min_snr {} is impossible (valid: 0 = off, or > 0)", o.min_snr_gamma));
 }
 
 // Checks early that the output folder can take the checkpoint, so a long run cannot
@@ -168,7 +169,7 @@ TrainResult train_model(const TrainOptions& options_in) {
     state.settings = {{"epochs", std::to_string(o.epochs)}, {"epoch_size", std::to_string(o.epoch_size)},
                       {"batch_size", std::to_string(o.batch_size)}, {"lr", fmt::format("{}", o.learning_rate)},
                       {"lr_schedule", o.lr_schedule}, {"warmup_steps", std::to_string(o.warmup_steps)},
-                      {"ema_decay", fmt::format("{}", o.ema_decay)}, {"grad_clip", fmt::format("{}", o.grad_clip)},
+                      {"ema_decay", fmt::format("{}", o.ema_decay)}, {"grad_clip", fmt::format("{}", o.grad_clip)}, {"min_snr_gamma", fmt::format("{}", o.min_snr_gamma)},
                       {"condition_dropout", fmt::format("{}", o.condition_dropout)}, {"seed", std::to_string(o.seed)}};
 
     // 2. Logs: the CSV is appended to on resume, so it holds the whole run.
@@ -202,9 +203,10 @@ TrainResult train_model(const TrainOptions& options_in) {
 
         Tensor loss, prior_loss, decoder_loss;
         if (o.model.kind == ModelKind::flat) {
-            loss = flat_losses(*model->image_model, model->schedule, batch, gen).image;
+            loss = flat_losses(*model->image_model, model->schedule, batch, gen, o.min_snr_gamma).image;
         } else {
-            HierarchicalLosses losses = hierarchical_losses(*model->prior, *model->image_model, model->schedule, batch, gen);
+            HierarchicalLosses losses =
+                hierarchical_losses(*model->prior, *model->image_model, model->schedule, batch, gen, o.min_snr_gamma);
             prior_loss = losses.prior;
             decoder_loss = losses.decoder;
             loss = prior_loss + decoder_loss;

@@ -92,11 +92,20 @@ Tensor q_sample(const NoiseSchedule& schedule, const Tensor& x0, const Tensor& t
 }
 
 Tensor diffusion_loss(NoisePredictor& model, const NoiseSchedule& schedule, const Tensor& x0, const Tensor& condition,
-                      Generator& gen) {
+                      Generator& gen, float min_snr_gamma) {
     Tensor t = random_timesteps(x0.size(0), schedule.steps(), gen);
     Tensor noise = Tensor::randn(x0.shape(), gen);
     Tensor x_t = q_sample(schedule, x0, t, noise);
-    return mse_loss(model.forward(x_t, t, condition), noise);
+    Tensor prediction = model.forward(x_t, t, condition);
+    if (min_snr_gamma <= 0.0f) return mse_loss(prediction, noise);
+    // per-sample mean squared error (B), weighted by min(SNR, γ)/SNR, then averaged
+    std::vector<double> weight(schedule.steps());
+    for (int64_t s = 0; s < schedule.steps(); ++s) {
+        const double snr = schedule.alpha_bars[s] / (1.0 - schedule.alpha_bars[s]);
+        weight[s] = std::min(snr, double(min_snr_gamma)) / snr;
+    }
+    Tensor per_sample = mean(reshape(square(sub(prediction, noise)), {x0.size(0), -1}), {1});
+    return mean(mul(per_sample, reshape(gather_per_sample(weight, t, 1), {x0.size(0)})));
 }
 
 }  // namespace hd

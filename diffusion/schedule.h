@@ -40,8 +40,14 @@ Tensor q_sample(const NoiseSchedule& schedule, const Tensor& x0, const Tensor& t
 
 /// The ε-prediction loss of one batch: ‖ε - ε_θ(x_t, t, c)‖² averaged over every element,
 /// with fresh t and ε drawn from `gen`. x0: (B, …), condition: (B, condition_dim) -> shape ().
+///
+/// With min_snr_gamma > 0, each sample's squared error is weighted by min(SNR_t, γ)/SNR_t,
+/// SNR_t = ᾱ_t/(1-ᾱ_t) (Min-SNR-γ, Hang et al. 2023). Uniform t makes the nearly clean
+/// timesteps — whose noise cannot be told from the image, so their error stays high —
+/// dominate the gradient; the weight shrinks them and leaves the noisy timesteps, which
+/// decide an image's layout and colours, at full weight. γ = 0 is the handout's plain loss.
 Tensor diffusion_loss(NoisePredictor& model, const NoiseSchedule& schedule, const Tensor& x0, const Tensor& condition,
-                      Generator& gen);
+                      Generator& gen, float min_snr_gamma = 0.0f);
 
 /// (B) values picked from a per-timestep table at the timesteps t, shaped (B,1,…,1) to
 /// broadcast against a (B, …) tensor of rank `rank`.

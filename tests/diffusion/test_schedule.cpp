@@ -66,3 +66,33 @@ TEST_CASE("random timesteps cover 0..T-1 uniformly", "[schedule]") {
     for (float v : t.to_vector()) counts.at(int(v))++;
     for (int c : counts) CHECK(c == Approx(10000).margin(400));
 }
+
+namespace {
+// Predicts no noise at all: the loss is then the mean square of the true noise.
+class ZeroPredictor : public NoisePredictor {
+public:
+    Tensor forward(const Tensor& x_t, const Tensor&, const Tensor&) override { return Tensor::zeros(x_t.shape()); }
+};
+}  // namespace
+
+TEST_CASE("the Min-SNR weighted loss weights each sample by min(SNR, gamma)/SNR", "[schedule]") {
+    NoiseSchedule s = NoiseSchedule::linear(100);
+    ZeroPredictor zero;
+    Tensor x0 = Tensor::zeros({6, 2, 3});
+    Tensor condition = Tensor::zeros({6, 2});
+    Generator a(5), b(5), c(5);
+    // Replay the same draws the loss makes: the timesteps, then the noise.
+    Tensor t = random_timesteps(6, 100, c);
+    Tensor noise = Tensor::randn({6, 2, 3}, c);
+    double expected_weighted = 0.0, expected_plain = 0.0;
+    for (int64_t i = 0; i < 6; ++i) {
+        double square_mean = 0.0;
+        for (int64_t k = 0; k < 6; ++k) square_mean += double(noise.data()[i * 6 + k]) * noise.data()[i * 6 + k] / 6.0;
+        const double ab = s.alpha_bars[static_cast<int64_t>(t.data()[i])], snr = ab / (1.0 - ab);
+        expected_weighted += std::min(snr, 5.0) / snr * square_mean / 6.0;
+        expected_plain += square_mean / 6.0;
+    }
+    CHECK(diffusion_loss(zero, s, x0, condition, a, 5.0f).item() == Approx(expected_weighted).epsilon(1e-5));
+    CHECK(diffusion_loss(zero, s, x0, condition, b).item() == Approx(expected_plain).epsilon(1e-5));
+    CHECK(expected_weighted < expected_plain); // low-noise samples (SNR > 5) are shrunk
+}
