@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: install dependencies, build (Release), run every test;
 # then build again with AddressSanitizer + UndefinedBehaviorSanitizer and run every
-# test under them. `scripts/test.sh --quick` skips the sanitizer pass.
+# test under them, fuzz the checkpoint loader for ~20 s, and check the student release
+# (packed, built on its own, every Part failing with its stub message).
+# `scripts/test.sh --quick` stops after the Release tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,4 +27,9 @@ if [ $quick -eq 0 ]; then
 
   echo "== fuzzing the checkpoint loader (libFuzzer, ASan + UBSan, ~20 s)"
   scripts/fuzz_checkpoints.sh
+
+  echo "== the student release: packs it, builds it alone, checks every Part fails as a stub"
+  release_dir=$(mktemp -d)
+  scripts/release.sh "$release_dir"
+  rm -rf "$release_dir"
 fi
