@@ -18,14 +18,16 @@ void add_evaluate_command(CLI::App& app) {
         ->capture_default_str();
     command->add_option("--classifier_cache,--classifier-cache", options->classifier_cache,
                         "evaluation classifier file (default: beside the checkpoint)");
+    command->add_option("--classifier_steps,--classifier-steps", options->classifier.steps,
+                        "training steps of the evaluation classifier (when it is not cached yet)")->capture_default_str();
     command->add_flag("--quiet", options->quiet, "no progress line");
     add_sampler_flags(*command, options->sampler, *sampler);
     command->callback([options, sampler] {
         options->sampler.kind = parse_sampler_kind(*sampler);
         EvaluateResult result = evaluate_model(*options);
         fmt::print("{}", format_metrics_table(result.metrics));
-        fmt::print("wrote {}/metrics.json and samples_animal.png, samples_vehicle.png (labels: nearest-reference mode; "
-                   "'?' = farther from every reference than any real image)\n",
+        fmt::print("wrote {}/metrics.json and samples_animal.png, samples_vehicle.png (tile labels: nearest-reference "
+                   "mode / classifier verdict, '-' = not recognised)\n",
                    result.output_dir);
     });
 }

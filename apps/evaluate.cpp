@@ -140,7 +140,7 @@ EvaluateResult evaluate_model(const EvaluateOptions& o) {
            fmt::format("mode_classifier_s{}_d{}.safetensors", dataset.image_size(), dataset.options().seed)).string();
     bool classifier_trained = false;
     std::optional<Progress> classifier_progress;
-    auto classifier = load_or_train_mode_classifier(cache, dataset, {}, classifier_trained,
+    auto classifier = load_or_train_mode_classifier(cache, dataset, o.classifier, classifier_trained,
                                                     [&](int64_t step, int64_t total, float loss) {
         if (o.quiet) return;
         if (!classifier_progress) classifier_progress.emplace("train evaluation classifier (once, then cached)", total);

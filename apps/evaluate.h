@@ -16,6 +16,7 @@
 #pragma once
 
 #include "apps/experiment.h"
+#include "diffusion/mode_classifier.h"
 #include "diffusion/sampler.h"
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,7 @@ struct EvaluateOptions {
     SamplerOptions sampler{.kind = SamplerOptions::Kind::ddim, .ddim_steps = 100, .eta = 1.0f, .clip_x0 = true};
     std::string output_dir;      // default evaluation/<checkpoint stem>
     float confidence = 0.9f;     // the classifier "recognises" a sample at this probability or more
+    ClassifierOptions classifier; // how the evaluation classifier is trained (if not cached)
     std::string classifier_cache; // default <checkpoint folder>/mode_classifier_s<S>_d<dataset seed>.safetensors
     bool quiet = false;
 };

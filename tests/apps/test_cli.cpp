@@ -136,11 +136,13 @@ TEST_CASE("training, sampling and evaluating a tiny model write their files", "[
     CHECK(fs::exists(dir.path / "samples" / "model_b_vehicle.png"));
     CHECK(fs::exists(dir.path / "samples" / "model_b_vehicle_prior.png"));
 
-    Run evaluate = hd("evaluate --model_path checkpoints/model_b.safetensors --num_samples 3 --ddim_steps 3 --quiet", dir.path);
+    Run evaluate = hd("evaluate --model_path checkpoints/model_b.safetensors --num_samples 3 --ddim_steps 3 "
+                      "--classifier_steps 5 --quiet", dir.path);
     if (stopped_at_stub(evaluate)) return;
     REQUIRE(evaluate.exit_code == 0);
     CHECK(fs::exists(dir.path / "evaluation" / "model_b" / "metrics.json"));
-    CHECK_THAT(evaluate.output, Catch::Contains("prior H"));
+    CHECK_THAT(evaluate.output, Catch::Contains("prior z1"));
+    CHECK(fs::exists(dir.path / "checkpoints" / "mode_classifier_s16_d0.safetensors")); // cached beside the checkpoint
 
     Run wrong_kind = hd("train --model flat --epochs 2 --resume --output checkpoints/model_b.safetensors " + kTiny, dir.path);
     CHECK(wrong_kind.exit_code == 2);
