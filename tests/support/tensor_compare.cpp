@@ -62,6 +62,13 @@ void require_gradcheck(const GradcheckFn& f, const std::vector<Tensor>& inputs, 
     REQUIRE(result.ok);
 }
 
+std::vector<float> random_buffer(int64_t count, uint32_t seed) {
+    Generator gen(seed);
+    std::vector<float> values(static_cast<size_t>(count));
+    for (float& v : values) v = gen.uniform(-1.0f, 1.0f);
+    return values;
+}
+
 Tensor random_input(const Shape& shape, uint64_t seed, float scale) {
     Generator gen(seed);
     Tensor t = Tensor::randn(shape, gen);

@@ -28,6 +28,9 @@ namespace hd::test {
 /// Runs hd::gradcheck and fails the test with its report when a gradient is wrong.
 void require_gradcheck(const GradcheckFn& f, const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 
+/// `count` floats uniform in [-1, 1) from `seed` (for the raw-pointer kernel tests).
+std::vector<float> random_buffer(int64_t count, uint32_t seed);
+
 /// A tensor of `shape` with N(0,1) values from `seed`, requiring grad.
 Tensor random_input(const Shape& shape, uint64_t seed, float scale = 1.0f);
 

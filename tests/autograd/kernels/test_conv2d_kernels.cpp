@@ -17,16 +17,10 @@
 
 namespace {
 
+using hd::test::random_buffer;
+
 using hd::kernels::Conv2dShape;
 namespace kernels = hd::kernels;
-
-std::vector<float> random_buffer(int64_t count, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(count));
-    for (float& f : v) f = dist(rng);
-    return v;
-}
 
 // Output buffers start as NaN: every kernel assigns, so none may survive.
 std::vector<float> nan_buffer(int64_t count) {

@@ -17,16 +17,10 @@
 
 namespace {
 
+using hd::test::random_buffer;
+
 using hd::kernels::sgemm;
 using hd::kernels::sgemm_naive;
-
-std::vector<float> random_buffer(int64_t count, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::vector<float> v(static_cast<size_t>(count));
-    for (float& f : v) f = dist(rng);
-    return v;
-}
 
 // Runs sgemm and sgemm_naive on the same random problem and compares every element of C.
 // The stored matrices get a row stride larger than needed (pad) so that the lda/ldb/ldc
