@@ -101,17 +101,37 @@ std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr
     return {post_order.rbegin(), post_order.rend()};
 }
 
-// total += grad. The first gradient to arrive is adopted without a copy when nothing
-// else holds it or its storage (the usual case); otherwise it is cloned, because
-// `total` is later added to in place and must not write into anyone else's buffer
-// (add's backward hands the same grad_out to both inputs; reshape's is a view).
+// Nothing but this handle holds the tensor or its storage, so it may be written in place.
+bool sole_owner(const Tensor& t) { return t.impl_ptr().use_count() == 1 && t.impl()->storage.use_count() == 1; }
+
+// total += grad, for a gradient on its way through the graph (not yet a leaf's .grad).
+// No gradient is ever copied here: the first to arrive is adopted as it is, even when
+// another input shares it (add's backward hands the same grad_out to both inputs;
+// reshape's is a view). A later one is added in place into whichever of the two
+// nobody else holds, or, when both are shared, into a new tensor — so no buffer that
+// someone else can see is ever written. (Cloning shared gradients on arrival cost a
+// full copy of the activation at every residual add.)
 void accumulate(Tensor& total, Tensor&& grad) {
+    if (!total.defined()) {
+        total = std::move(grad);
+    } else if (sole_owner(total)) {
+        add_(total, grad);
+    } else if (sole_owner(grad) && grad.shape() == total.shape()) {
+        add_(grad, total); // x + y == y + x bitwise, so which buffer is written does not change the numbers
+        total = std::move(grad);
+    } else {
+        total = add(total, grad); // inside backward's NoGradGuard: not recorded
+    }
+}
+
+// A leaf's .grad outlives the backward pass: users and optimizers read it and write
+// it in place (clip_grad_norm scales it), so a leaf never keeps a buffer it shares.
+void accumulate_leaf(Tensor& total, Tensor&& grad) {
     if (total.defined()) {
         add_(total, grad);
         return;
     }
-    bool sole_owner = grad.impl_ptr().use_count() == 1 && grad.impl()->storage.use_count() == 1;
-    total = sole_owner ? std::move(grad) : grad.clone();
+    total = sole_owner(grad) ? std::move(grad) : grad.clone();
 }
 
 }  // namespace
@@ -145,7 +165,7 @@ void Tensor::backward(const Tensor& grad_output) const {
         Node* node = impl->grad_fn.get();
         if (!node) { // a leaf: keep its gradient
             Tensor total = impl->grad ? Tensor(impl->grad) : Tensor();
-            accumulate(total, std::move(grad));
+            accumulate_leaf(total, std::move(grad));
             impl->grad = total.impl_ptr();
             continue;
         }

@@ -18,3 +18,4 @@
 #include "autograd/ops_conv.h"
 #include "autograd/ops_norm.h"
 #include "autograd/ops_loss.h"
+#include "autograd/ops_fused.h"

@@ -8,6 +8,7 @@
 
 #include "autograd/autograd.h"
 #include "autograd/ops_reduce.h"
+#include "autograd/vector_math.h"
 
 #include <fmt/format.h>
 
@@ -289,11 +290,13 @@ Tensor relu(const Tensor& x) {
 }
 
 namespace {
-inline float sigmoid_of(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+// σ through exp_vectorizable (vector_math.h): a libm expf call would keep the
+// silu and sigmoid loops scalar, and SiLU runs on every UNet activation.
+inline float sigmoid_of(float v) { return sigmoid_vectorizable(v); }
 }  // namespace
 
 Tensor sigmoid(const Tensor& x) {
-    Tensor out = map_unary(x, sigmoid_of);
+    Tensor out = map_unary(x, [](float v) { return sigmoid_of(v); });
     record(out, "sigmoid", {x}, [saved = out.detach()](const Tensor& grad_out) {
         // forward was s = σ(x)  =>  grad_x = grad_out * s * (1 - s)
         return std::vector<Tensor>{map_same_shape(grad_out, saved, [](float g, float s) { return g * s * (1.0f - s); })};

@@ -4,12 +4,13 @@
 //   out[o, i] = Σ_k x[o, k, i]
 // Every output element is owned by one thread and sums k in increasing order, so the
 // result never depends on the number of threads. A sum over several axes is done one
-// axis at a time.
+// run of adjacent axes at a time.
 #include "autograd/ops_reduce.h"
 
 #include "autograd/autograd.h"
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_shape.h"
+#include "autograd/vector_math.h"
 
 #include <fmt/format.h>
 
@@ -25,11 +26,12 @@ struct AxisSplit {
     int64_t outer = 1, n = 1, inner = 1;
 };
 
-AxisSplit split_at(const Shape& shape, int64_t axis) {
+// x seen as (outer, n, inner) with n spanning the adjacent axes [first, last].
+AxisSplit split_at(const Shape& shape, int64_t first, int64_t last) {
     AxisSplit s;
-    for (int64_t d = 0; d < axis; ++d) s.outer *= shape[d];
-    s.n = shape[axis];
-    for (size_t d = axis + 1; d < shape.size(); ++d) s.inner *= shape[d];
+    for (int64_t d = 0; d < first; ++d) s.outer *= shape[d];
+    for (int64_t d = first; d <= last; ++d) s.n *= shape[d];
+    for (size_t d = last + 1; d < shape.size(); ++d) s.inner *= shape[d];
     return s;
 }
 
@@ -37,7 +39,8 @@ AxisSplit split_at(const Shape& shape, int64_t axis) {
 void sum_axis_kernel(const float* x, float* out, AxisSplit s) {
     if (s.inner == 1) {
         // Reducing the last axis: each output is one long contiguous sum. Accumulate in
-        // double so a mean over a whole image batch keeps float precision.
+        // double so a mean over a whole image batch keeps float precision, in kLanes
+        // partial sums (vector_math.h) so the loop vectorises; the order stays fixed.
         if (s.outer == 1 && s.n >= (1 << 16)) {
             // A single long sum: fixed-size chunks (independent of the thread count),
             // each summed by one thread, then the partial sums added in chunk order.
@@ -45,37 +48,33 @@ void sum_axis_kernel(const float* x, float* out, AxisSplit s) {
             const int64_t chunks = (s.n + kChunk - 1) / kChunk;
             std::vector<double> partial(chunks, 0.0);
 #pragma omp parallel for schedule(static)
-            for (int64_t c = 0; c < chunks; ++c) {
-                double acc = 0.0;
-                const int64_t end = std::min(s.n, (c + 1) * kChunk);
-                for (int64_t k = c * kChunk; k < end; ++k) acc += x[k];
-                partial[c] = acc;
-            }
+            for (int64_t c = 0; c < chunks; ++c)
+                partial[c] = sum_in_lanes(x + c * kChunk, std::min(s.n, (c + 1) * kChunk) - c * kChunk);
             double total = 0.0;
             for (double p : partial) total += p;
             out[0] = static_cast<float>(total);
             return;
         }
 #pragma omp parallel for if (s.outer * s.n >= (1 << 15)) schedule(static)
-        for (int64_t o = 0; o < s.outer; ++o) {
-            double acc = 0.0;
-            const float* row = x + o * s.n;
-            for (int64_t k = 0; k < s.n; ++k) acc += row[k];
-            out[o] = static_cast<float>(acc);
-        }
+        for (int64_t o = 0; o < s.outer; ++o) out[o] = static_cast<float>(sum_in_lanes(x + o * s.n, s.n));
         return;
     }
-    // Reducing a middle axis: add whole rows of `inner` contiguous floats (vectorised),
-    // k in order for every output.
+    // Reducing a middle axis: add rows of contiguous floats (vectorised), k in order for
+    // every output. Work items are (outer index, block of kColumns columns), so a sum over
+    // the first axis (outer = 1: a bias gradient) still spreads over threads.
+    constexpr int64_t kColumns = 64;
+    const int64_t blocks = (s.inner + kColumns - 1) / kColumns;
 #pragma omp parallel for if (s.outer * s.n * s.inner >= (1 << 15)) schedule(static)
-    for (int64_t o = 0; o < s.outer; ++o) {
-        float* dst = out + o * s.inner;
-        const float* src = x + o * s.n * s.inner;
-        std::fill(dst, dst + s.inner, 0.0f);
+    for (int64_t item = 0; item < s.outer * blocks; ++item) {
+        const int64_t o = item / blocks, begin = (item % blocks) * kColumns;
+        const int64_t width = std::min(kColumns, s.inner - begin);
+        float* dst = out + o * s.inner + begin;
+        const float* src = x + o * s.n * s.inner + begin;
+        std::fill(dst, dst + width, 0.0f);
         for (int64_t k = 0; k < s.n; ++k) {
             const float* row = src + k * s.inner;
 #pragma omp simd
-            for (int64_t i = 0; i < s.inner; ++i) dst[i] += row[i];
+            for (int64_t i = 0; i < width; ++i) dst[i] += row[i];
         }
     }
 }
@@ -117,12 +116,16 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
     const Shape& in_shape = x.shape();
     std::vector<int64_t> resolved = resolve_axes(axes, x.dim(), "sum");
 
-    // Sum the axes from last to first, each pass shrinking one axis to 1.
+    // Sum runs of adjacent axes from last to first, each pass shrinking one run to 1s
+    // ((B,C,H,W) over {2,3} is one pass over rows of H·W, not two).
     Tensor current = x;
     Shape current_shape = in_shape;
-    for (auto it = resolved.rbegin(); it != resolved.rend(); ++it) {
-        AxisSplit s = split_at(current_shape, *it);
-        current_shape[*it] = 1;
+    for (int64_t k = static_cast<int64_t>(resolved.size()) - 1; k >= 0;) {
+        const int64_t last = resolved[k];
+        while (k > 0 && resolved[k - 1] == resolved[k] - 1) --k;
+        const int64_t first = resolved[k--];
+        AxisSplit s = split_at(current_shape, first, last);
+        for (int64_t d = first; d <= last; ++d) current_shape[d] = 1;
         Tensor next = Tensor::empty(current_shape);
         if (s.n == 0) next.fill_(0.0f);
         else sum_axis_kernel(current.data(), next.data(), s);
@@ -140,7 +143,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
 
 Tensor amax(const Tensor& x, int64_t axis, bool keepdim) {
     int64_t a = normalize_axis(axis, x.dim(), "amax");
-    AxisSplit s = split_at(x.shape(), a);
+    AxisSplit s = split_at(x.shape(), a, a);
     if (s.n == 0) throw ShapeError(fmt::format("amax: axis {} of shape {} is empty", axis, shape_str(x.shape())));
     Shape out_shape = keepdim ? keepdim_shape(x.shape(), {a}) : dropped_shape(x.shape(), {a});
     Tensor out = Tensor::empty(out_shape);

@@ -175,8 +175,10 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
     out_shape[a] = stop - begin;
     Tensor out = Tensor::empty(out_shape);
     const int64_t block = (stop - begin) * inner;
-    for (int64_t o = 0; o < outer; ++o)
-        std::memcpy(out.data() + o * block, x.data() + (o * n + begin) * inner, sizeof(float) * block);
+    const float* src = x.data();
+    float* dst = out.data();
+#pragma omp parallel for if (outer * block >= (1 << 15)) schedule(static)
+    for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * block, src + (o * n + begin) * inner, sizeof(float) * block);
     record(out, "slice", {x}, [in_shape = x.shape(), outer, inner, n, begin, block](const Tensor& grad_out) {
         // forward copied x[…, begin:stop, …]  =>  grad_x is grad_out there and 0 elsewhere
         Tensor grad_x = Tensor::zeros(in_shape);

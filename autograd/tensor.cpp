@@ -2,6 +2,7 @@
 // The autograd half of Tensor (backward, grad, detach) lives in autograd.cpp.
 #include "autograd/tensor.h"
 
+#include "autograd/allocator.h"
 #include "autograd/generator.h"
 
 #include <fmt/format.h>
@@ -27,14 +28,13 @@ std::string shape_str(const Shape& shape) {
 
 // ---- Storage ----------------------------------------------------------------------
 
+// Memory comes from the caching allocator (allocator.h): a training step frees and
+// re-requests the same sizes every step, and reusing them avoids fresh-page faults.
 Storage::Storage(int64_t count) : numel(count) {
-    // aligned_alloc needs a size that is a multiple of the alignment.
-    size_t bytes = (static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(float) + 63) / 64 * 64;
-    data = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!data) throw std::bad_alloc();
+    data = static_cast<float*>(allocate_block(static_cast<size_t>(std::max<int64_t>(count, 1)) * sizeof(float)));
 }
 
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() { free_block(data, static_cast<size_t>(std::max<int64_t>(numel, 1)) * sizeof(float)); }
 
 // ---- factories --------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 #include "nn/unet.h"
 
 #include "autograd/ops.h"
+#include "autograd/ops_fused.h"
 
 #include <fmt/format.h>
 
@@ -28,10 +29,11 @@ ResBlock::ResBlock(int64_t cin, int64_t cout, int64_t emb_dim, int64_t groups, G
 
 // x: (B,cin,H,W), emb: (B,E) -> (B,cout,H,W)
 Tensor ResBlock::forward(const Tensor& x, const Tensor& emb) {
-    Tensor h = conv1->forward(silu(norm1->forward(x)));
+    // silu(norm(·)) runs as the fused group_norm_silu (ops_norm.h): same parameters, one pass.
+    Tensor h = conv1->forward(group_norm_silu(x, norm1->groups, norm1->weight, norm1->bias, norm1->eps));
     Tensor e = emb_proj->forward(silu(emb));                // (B,cout)
     h = h + reshape(e, {e.size(0), e.size(1), 1, 1});       // broadcast over H×W
-    h = conv2->forward(silu(norm2->forward(h)));
+    h = conv2->forward(group_norm_silu(h, norm2->groups, norm2->weight, norm2->bias, norm2->eps));
     return h + (skip ? skip->forward(x) : x);
 }
 
@@ -67,9 +69,11 @@ Tensor UNet::forward(const Tensor& x, const Tensor& emb) {
     Tensor skip2 = res2->forward(down1->forward(skip1), emb);         // (B,2C,H/2,W/2)
     h = res3->forward(down2->forward(skip2), emb);                    // (B,4C,H/4,W/4)
     h = mid->forward(h, emb);                                         // (B,4C,H/4,W/4)
-    h = up2->forward(concat({upsample_nearest(h, 2), skip2}, 1), emb); // (B,2C,H/2,W/2)
-    h = up1->forward(concat({upsample_nearest(h, 2), skip1}, 1), emb); // (B,C,H,W)
-    return conv_out->forward(silu(norm_out->forward(h)));             // (B,out,H,W)
+    // concat({upsample_nearest(h, 2), skip}, 1), fused (ops_fused.h): one pass, one buffer.
+    h = up2->forward(upsample_concat(h, 2, skip2), emb);              // (B,2C,H/2,W/2)
+    h = up1->forward(upsample_concat(h, 2, skip1), emb);              // (B,C,H,W)
+    h = group_norm_silu(h, norm_out->groups, norm_out->weight, norm_out->bias, norm_out->eps); // silu(norm_out(h))
+    return conv_out->forward(h);                                      // (B,out,H,W)
 }
 
 }  // namespace hd
