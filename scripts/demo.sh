@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The README's demo command: install, build, and run `hd demo` (train A and B, evaluate, report).
 set -euo pipefail
+# libgomp spin-waits for a long time by default; beside other work (ctest -j, a second
+# process) that makes every parallel region crawl. 10000 costs nothing on an idle
+# machine (bench/README.md).
+export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -5,6 +5,10 @@
 # (packed, built on its own, every Part failing with its stub message).
 # `scripts/test.sh --quick` stops after the Release tests.
 set -euo pipefail
+# libgomp spin-waits for a long time by default; beside other work (ctest -j, a second
+# process) that makes every parallel region crawl. 10000 costs nothing on an idle
+# machine (bench/README.md).
+export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"
 cd "$(dirname "$0")/.."
 
 quick=0
