@@ -74,14 +74,14 @@ std::string stub_source(const std::string& file, const std::string& why) {
         return fmt::format("    throw NotImplemented(\"Part {}: {} (homework/{} {})\");\n", part, function, file, why);
     };
     if (file == "image_denoiser.cpp")
-        return head + "#include \"homework/models.h\"\n#include \"homework/not_implemented.h\"\nnamespace hd {\n"
+        return head + "#include \"homework/provided/models.h\"\n#include \"homework/provided/not_implemented.h\"\nnamespace hd {\n"
                       "Tensor ImageDenoiser::forward(const Tensor&, const Tensor&, const Tensor&) {\n" +
                throw_line(1, "ImageDenoiser::forward") + "}\n}  // namespace hd\n";
     if (file == "latent_prior.cpp")
-        return head + "#include \"homework/models.h\"\n#include \"homework/not_implemented.h\"\nnamespace hd {\n"
+        return head + "#include \"homework/provided/models.h\"\n#include \"homework/provided/not_implemented.h\"\nnamespace hd {\n"
                       "Tensor LatentPrior::forward(const Tensor&, const Tensor&, const Tensor&) {\n" +
                throw_line(2, "LatentPrior::forward") + "}\n}  // namespace hd\n";
-    return head + "#include \"homework/metrics.h\"\n#include \"homework/not_implemented.h\"\nnamespace hd {\n"
+    return head + "#include \"homework/provided/metrics.h\"\n#include \"homework/provided/not_implemented.h\"\nnamespace hd {\n"
                   "ModeCoverage compute_mode_coverage(const Tensor&, Category, const SyntheticDataset&) {\n" +
            throw_line(3, "compute_mode_coverage") +
            "}\ndouble compute_conditional_entropy(const Tensor&, Category, const SyntheticDataset&) {\n" +
@@ -110,7 +110,7 @@ void write_atomically(const fs::path& path, const std::string& text) {
 }
 
 bool is_source_tree(const fs::path& dir) {
-    return fs::exists(dir / "homework" / "models.h") && fs::exists(dir / "tests" / "homework");
+    return fs::exists(dir / "homework" / "provided" / "models.h") && fs::exists(dir / "tests" / "homework");
 }
 
 /// The hdiff source tree to grade against: --source-dir, else the HD_SOURCE_DIR this

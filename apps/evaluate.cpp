@@ -7,7 +7,7 @@
 #include "autograd/ops.h"
 #include "diffusion/image_io.h"
 #include "diffusion/mode_classifier.h"
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

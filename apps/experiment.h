@@ -11,7 +11,7 @@
 #include "diffusion/dataset.h"
 #include "diffusion/pipeline.h"
 #include "diffusion/schedule.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 #include "nn/optim.h"
 #include "nn/safetensors.h"
 

@@ -3,7 +3,7 @@
 // Flags follow the handout (--model flat|hierarchical, --epochs, --model_path, --z2,
 // --num_samples); the dashed spellings (--model-path, --num-samples) work too.
 #include "apps/commands.h"
-#include "homework/not_implemented.h"
+#include "homework/provided/not_implemented.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // bench_models.cpp — how fast does hdiff train and sample the homework's models?
 //
-// Measures, on the models of homework/models.h (with the reference Parts):
+// Measures, on the models of homework/provided/models.h (with the reference Parts):
 //   * UNet train step: ImageDenoiser forward + mse_loss + backward + Adam step,
 //     batch 32, 64×64, for C=16 (E=64) and C=32 (E=128), groups 8, condition_dim 2;
 //   * UNet sampling step: one forward under NoGradGuard, batch 64;
@@ -20,7 +20,7 @@
 // The thread count is OpenMP's: set OMP_NUM_THREADS to change it.
 #include "autograd/generator.h"
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 #include "nn/optim.h"
 
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 """torch_models.py — PyTorch's speed on the steps hd_bench_models measures.
 
 Run with Debian's python3-torch; a benchmark aid only, never a dependency of hdiff.
-The networks mirror nn/unet.cpp, nn/mlp.cpp and homework/models.cpp layer for layer:
+The networks mirror nn/unet.cpp, nn/mlp.cpp and homework/provided/models.cpp layer for layer:
   ImageDenoiser: emb = time_embed(t) + condition_embed(c), with time_embed =
     sinusoidal(E) -> Linear(E,E) -> SiLU -> Linear(E,E); then the UNet of nn/unet.h
     (ResBlocks with GroupNorm(8) + SiLU, emb projection added over H×W, 1×1 skip when

@@ -3,8 +3,8 @@
 // Read homework/README.md (Part 1) first. Run this Part's tests with
 //     ./build/tests/hd_tests "[part1]"
 #include "autograd/ops.h"
-#include "homework/models.h"
-#include "homework/not_implemented.h"
+#include "homework/provided/models.h"
+#include "homework/provided/not_implemented.h"
 
 namespace hd {
 

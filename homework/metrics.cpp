@@ -1,11 +1,11 @@
 // metrics.cpp — Parts 3, 4 and 5 of the homework: measuring mode collapse.
 //
-// Read homework/README.md (Parts 3–5) and the pinned semantics in homework/metrics.h
+// Read homework/README.md (Parts 3–5) and the pinned semantics in homework/provided/metrics.h
 // first. Run one Part's tests with
 //     ./build/tests/hd_tests "[part3]"      (or "[part4]", "[part5]")
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
-#include "homework/not_implemented.h"
+#include "homework/provided/not_implemented.h"
 
 #include <cmath>
 #include <stdexcept>

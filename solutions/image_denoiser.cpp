@@ -1,6 +1,6 @@
 // image_denoiser.cpp — reference solution of Part 1 (instructor only; not in the student release).
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

@@ -1,6 +1,6 @@
 // latent_prior.cpp — reference solution of Part 2 (instructor only; not in the student release).
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

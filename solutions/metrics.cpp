@@ -1,5 +1,5 @@
 // metrics.cpp — reference solutions of Parts 3–5 (instructor only; not in the student release).
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

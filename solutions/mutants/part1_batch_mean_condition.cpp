@@ -1,7 +1,7 @@
 // part1_batch_mean_condition.cpp — MUTANT of solutions/image_denoiser.cpp (instructor only): averages the condition embedding over the batch
 // scripts/mutation_check.sh checks that the public [part1] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

@@ -1,7 +1,7 @@
 // part1_difference.cpp — MUTANT of solutions/image_denoiser.cpp (instructor only): the condition embedding is subtracted
 // scripts/mutation_check.sh checks that the public [part1] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

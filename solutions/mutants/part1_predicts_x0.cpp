@@ -1,7 +1,7 @@
 // part1_predicts_x0.cpp — MUTANT of solutions/image_denoiser.cpp (instructor only): returns x_t - unet(...) (a "denoised image") instead of the noise
 // scripts/mutation_check.sh checks that the public [part1] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

@@ -1,7 +1,7 @@
 // part1_returns_x_t.cpp — MUTANT of solutions/image_denoiser.cpp (instructor only): returns x_t: the UNet output is thrown away
 // scripts/mutation_check.sh checks that the public [part1] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

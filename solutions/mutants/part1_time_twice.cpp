@@ -1,7 +1,7 @@
 // part1_time_twice.cpp — MUTANT of solutions/image_denoiser.cpp (instructor only): adds the time embedding twice and forgets the condition
 // scripts/mutation_check.sh checks that the public [part1] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

@@ -1,7 +1,7 @@
 // part2_drops_condition.cpp — MUTANT of solutions/latent_prior.cpp (instructor only): uses the time embedding twice, never the condition
 // scripts/mutation_check.sh checks that the public [part2] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

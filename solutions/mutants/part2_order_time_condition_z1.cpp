@@ -1,7 +1,7 @@
 // part2_order_time_condition_z1.cpp — MUTANT of solutions/latent_prior.cpp (instructor only): concatenates (time, condition, z1_t)
 // scripts/mutation_check.sh checks that the public [part2] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

@@ -1,7 +1,7 @@
 // part2_order_z1_condition_time.cpp — MUTANT of solutions/latent_prior.cpp (instructor only): concatenates (z1_t, condition, time)
 // scripts/mutation_check.sh checks that the public [part2] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

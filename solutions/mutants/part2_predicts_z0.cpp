@@ -1,7 +1,7 @@
 // part2_predicts_z0.cpp — MUTANT of solutions/latent_prior.cpp (instructor only): returns z1_t - mlp(...) instead of the noise
 // scripts/mutation_check.sh checks that the public [part2] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

@@ -1,7 +1,7 @@
 // part2_returns_z1.cpp — MUTANT of solutions/latent_prior.cpp (instructor only): returns z1_t: the MLP output is thrown away
 // scripts/mutation_check.sh checks that the public [part2] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

@@ -1,7 +1,7 @@
 // part2_sum_embeddings.cpp — MUTANT of solutions/latent_prior.cpp (instructor only): adds the embeddings and repeats the sum
 // scripts/mutation_check.sh checks that the public [part2] tests fail on it.
 #include "autograd/ops.h"
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 

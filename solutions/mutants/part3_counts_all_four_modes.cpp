@@ -1,6 +1,6 @@
 // part3_counts_all_four_modes.cpp — MUTANT of solutions/metrics.cpp (instructor only): counts every distinct mode found, also those of the other z2
 // scripts/mutation_check.sh checks that the public [part3] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part3_counts_samples.cpp — MUTANT of solutions/metrics.cpp (instructor only): counts samples assigned to z2's modes instead of distinct modes
 // scripts/mutation_check.sh checks that the public [part3] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

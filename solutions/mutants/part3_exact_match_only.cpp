@@ -1,6 +1,6 @@
 // part3_exact_match_only.cpp — MUTANT of solutions/metrics.cpp (instructor only): assigns a mode only to exact copies of a reference
 // scripts/mutation_check.sh checks that the public [part3] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

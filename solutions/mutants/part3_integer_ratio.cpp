@@ -1,6 +1,6 @@
 // part3_integer_ratio.cpp — MUTANT of solutions/metrics.cpp (instructor only): divides integers: coverage_ratio is 0 unless every mode is found
 // scripts/mutation_check.sh checks that the public [part3] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part3_no_empty_check.cpp — MUTANT of solutions/metrics.cpp (instructor only): does not reject an empty batch (divides by zero)
 // scripts/mutation_check.sh checks that the public [part3] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part3_other_category.cpp — MUTANT of solutions/metrics.cpp (instructor only): counts the modes of the other z2
 // scripts/mutation_check.sh checks that the public [part3] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part3_references_of_z2_only.cpp — MUTANT of solutions/metrics.cpp (instructor only): searches only the references of z2's own modes
 // scripts/mutation_check.sh checks that the public [part3] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part3_total_four.cpp — MUTANT of solutions/metrics.cpp (instructor only): total_possible_modes = 4 (all modes, not those of z2)
 // scripts/mutation_check.sh checks that the public [part3] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

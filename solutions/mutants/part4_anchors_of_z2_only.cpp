@@ -1,6 +1,6 @@
 // part4_anchors_of_z2_only.cpp — MUTANT of solutions/metrics.cpp (instructor only): classifies among z2's two anchors only
 // scripts/mutation_check.sh checks that the public [part4] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

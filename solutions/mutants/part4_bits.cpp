@@ -1,6 +1,6 @@
 // part4_bits.cpp — MUTANT of solutions/metrics.cpp (instructor only): uses log2: entropy in bits
 // scripts/mutation_check.sh checks that the public [part4] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part4_counts_not_fractions.cpp — MUTANT of solutions/metrics.cpp (instructor only): uses raw counts instead of fractions
 // scripts/mutation_check.sh checks that the public [part4] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part4_no_empty_check.cpp — MUTANT of solutions/metrics.cpp (instructor only): does not reject an empty batch
 // scripts/mutation_check.sh checks that the public [part4] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part4_no_zero_guard.cpp — MUTANT of solutions/metrics.cpp (instructor only): sums p ln p also for p = 0 (NaN)
 // scripts/mutation_check.sh checks that the public [part4] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part4_normalised_by_log_modes.cpp — MUTANT of solutions/metrics.cpp (instructor only): divides by ln 4 (a "normalised" entropy)
 // scripts/mutation_check.sh checks that the public [part4] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

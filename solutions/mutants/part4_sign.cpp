@@ -1,6 +1,6 @@
 // part4_sign.cpp — MUTANT of solutions/metrics.cpp (instructor only): forgets the minus sign
 // scripts/mutation_check.sh checks that the public [part4] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part5_bits.cpp — MUTANT of solutions/metrics.cpp (instructor only): uses log2: KL in bits
 // scripts/mutation_check.sh checks that the public [part5] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

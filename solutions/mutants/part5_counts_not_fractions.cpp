@@ -1,6 +1,6 @@
 // part5_counts_not_fractions.cpp — MUTANT of solutions/metrics.cpp (instructor only): p_model is raw counts, not normalised
 // scripts/mutation_check.sh checks that the public [part5] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

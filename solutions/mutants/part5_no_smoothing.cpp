@@ -1,6 +1,6 @@
 // part5_no_smoothing.cpp — MUTANT of solutions/metrics.cpp (instructor only): no smoothing: a missing mode gives infinity
 // scripts/mutation_check.sh checks that the public [part5] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

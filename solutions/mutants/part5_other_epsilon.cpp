@@ -1,6 +1,6 @@
 // part5_other_epsilon.cpp — MUTANT of solutions/metrics.cpp (instructor only): smooths with 1e-10 instead of kKlEpsilon
 // scripts/mutation_check.sh checks that the public [part5] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // part5_renormalised_over_z2.cpp — MUTANT of solutions/metrics.cpp (instructor only): drops samples of the other category and renormalises p_model over z2's modes
 // scripts/mutation_check.sh checks that the public [part5] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

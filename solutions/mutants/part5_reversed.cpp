@@ -1,6 +1,6 @@
 // part5_reversed.cpp — MUTANT of solutions/metrics.cpp (instructor only): computes KL(p_model ‖ p_data) instead of KL(p_data ‖ p_model)
 // scripts/mutation_check.sh checks that the public [part5] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

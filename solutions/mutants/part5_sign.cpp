@@ -1,6 +1,6 @@
 // part5_sign.cpp — MUTANT of solutions/metrics.cpp (instructor only): computes Σ p_data ln(p_model / p_data): the sign is flipped
 // scripts/mutation_check.sh checks that the public [part5] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

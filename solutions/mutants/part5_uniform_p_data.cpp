@@ -1,6 +1,6 @@
 // part5_uniform_p_data.cpp — MUTANT of solutions/metrics.cpp (instructor only): assumes p_data = 1/2 for each mode of z2 instead of asking the dataset
 // scripts/mutation_check.sh checks that the public [part5] tests fail on it.
-#include "homework/metrics.h"
+#include "homework/provided/metrics.h"
 
 #include <fmt/format.h>
 

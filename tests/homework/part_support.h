@@ -12,8 +12,8 @@
 #include "diffusion/dataset.h"
 #include "diffusion/sampler.h"
 #include "diffusion/schedule.h"
-#include "homework/metrics.h"
-#include "homework/models.h"
+#include "homework/provided/metrics.h"
+#include "homework/provided/models.h"
 #include "nn/optim.h"
 
 #include <catch2/catch.hpp>

@@ -2,7 +2,7 @@
 //
 // Run them alone with   ./build/tests/hd_tests "[part5]"
 //
-// The expected values are written out from the pinned formula (homework/metrics.h):
+// The expected values are written out from the pinned formula (homework/provided/metrics.h):
 //   KL(p_data ‖ p_model) = Σ_m p_data(m|z2) ln(p_data(m|z2) / p̃_model(m)),
 //   p̃_model(m) = (p_model(m) + ε) / (1 + 4ε),  ε = kKlEpsilon,
 // and the hints compare a wrong answer with the usual mistakes (reversed direction,
@@ -53,7 +53,7 @@ void check_kl(const SyntheticDataset& dataset, const std::vector<std::pair<Mode,
 
     std::vector<Hint> hints = {
         {smoothed_kl(p_model, p_data), "that is KL(p_model ‖ p_data), the reversed direction: compute "
-                                       "Σ p_data ln(p_data / p_model), as homework/metrics.h pins it"},
+                                       "Σ p_data ln(p_data / p_model), as homework/provided/metrics.h pins it"},
         {expected / std::numbers::ln2, "that looks like bits (log2): use the natural log (std::log)"},
         {-expected, "the sign is flipped: it is Σ p_data ln(p_data / p_model), not ln(p_model / p_data)"},
     };
@@ -73,7 +73,7 @@ void check_kl(const SyntheticDataset& dataset, const std::vector<std::pair<Mode,
     if (std::isfinite(smoothed_kl(p_data, p_model, 0.0)) && expected < 1.0)
         hints.push_back({smoothed_kl(p_data, p_model, 0.0),
                          "that is the unsmoothed value: use p̃ = (p + kKlEpsilon) / (1 + 4 kKlEpsilon) for every mode, "
-                         "as homework/metrics.h documents"});
+                         "as homework/provided/metrics.h documents"});
     if (!std::isfinite(smoothed_kl(p_data, p_model, 0.0)))
         hints.push_back({smoothed_kl(p_data, p_model, 1e-10),
                          "that uses a smoothing other than kKlEpsilon: p̃ = (p + kKlEpsilon) / (1 + 4 kKlEpsilon)"});

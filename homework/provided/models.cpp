@@ -1,6 +1,6 @@
 // models.cpp — constructors of the homework models (provided; the forward passes are
 // the Parts, in image_denoiser.cpp and latent_prior.cpp).
-#include "homework/models.h"
+#include "homework/provided/models.h"
 
 namespace hd {
 
