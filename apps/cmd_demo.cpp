@@ -16,7 +16,7 @@
 namespace hd::cli {
 
 /// Examples of every mode, one row per mode, labelled.
-void write_dataset_grid(const std::string& path, const SyntheticDataset& dataset, int64_t per_mode) {
+void write_dataset_grid(const std::string& path, const SyntheticDataset& dataset, int64_t per_mode, bool with_labels) {
     const int64_t size = dataset.image_size();
     Tensor examples = Tensor::empty({kNumModes * per_mode, 3, size, size});
     std::vector<std::string> labels;
@@ -25,6 +25,7 @@ void write_dataset_grid(const std::string& path, const SyntheticDataset& dataset
             dataset.render_into(mode, i, examples.data() + (static_cast<int64_t>(mode) * per_mode + i) * 3 * size * size);
             labels.push_back(to_string(mode));
         }
+    if (!with_labels) labels.clear();
     write_png_grid(path, examples, static_cast<int>(per_mode), labels, std::max<int>(1, 64 / static_cast<int>(size)));
 }
 
@@ -60,7 +61,7 @@ void run_demo(DemoOptions o) {
     SyntheticDataset dataset(o.train.model.dataset_options());
     const int64_t size = dataset.image_size();
     const std::string data_grid = (fs::path(o.output) / "dataset.png").string();
-    write_dataset_grid(data_grid, dataset, 8);
+    write_dataset_grid(data_grid, dataset, 8, true);
 
     // 2. Train A and B with the same settings and budget.
     std::vector<TrainResult> trained;
@@ -122,11 +123,13 @@ void add_dataset_command(CLI::App& app) {
     auto options = std::make_shared<DatasetOptions>();
     auto per_mode = std::make_shared<int64_t>(8);
     auto output = std::make_shared<std::string>("dataset.png");
+    auto unlabelled = std::make_shared<bool>(false);
     command->add_option("--image_size,--image-size", options->image_size, "image size")->capture_default_str();
     command->add_option("--dataset_seed,--dataset-seed", options->seed, "dataset seed")->capture_default_str();
     command->add_option("--per_mode,--per-mode", *per_mode, "examples per mode")->capture_default_str();
     command->add_option("--output", *output, "PNG path")->capture_default_str();
-    command->callback([options, per_mode, output] {
+    command->add_flag("--unlabelled", *unlabelled, "no names under the tiles (a grid hd judge can read; one mode per row)");
+    command->callback([options, per_mode, output, unlabelled] {
         if (*per_mode < 1) throw UsageError(fmt::format("--per_mode {} is impossible (valid: 1 or more)", *per_mode));
         const SyntheticDataset dataset = [&] {
             try {
@@ -135,7 +138,7 @@ void add_dataset_command(CLI::App& app) {
                 throw UsageError(e.what());
             }
         }();
-        write_dataset_grid(*output, dataset, *per_mode);
+        write_dataset_grid(*output, dataset, *per_mode, !*unlabelled);
         fmt::print("wrote {} ({} examples of each mode at {}x{})\n", *output, *per_mode, options->image_size, options->image_size);
     });
 }

@@ -31,7 +31,10 @@ struct EvaluateOptions {
     uint64_t seed = 1;
     SamplerOptions sampler{.kind = SamplerOptions::Kind::ddim, .ddim_steps = 100, .eta = 1.0f, .clip_x0 = true};
     std::string output_dir;      // default evaluation/<checkpoint stem>
-    float confidence = 0.9f;     // the classifier "recognises" a sample at this probability or more
+    // The classifier "recognises" a sample at this probability or more. 0.8: on 256
+    // hand-labelled generated samples (docs/judge/) the classifier then recognises as many
+    // as a person does (86.3 % vs 85.9 %) and gives the same verdict on 85 %.
+    float confidence = 0.8f;
     ClassifierOptions classifier; // how the evaluation classifier is trained (if not cached)
     std::string classifier_cache; // default <checkpoint folder>/mode_classifier_s<S>_d<dataset seed>.safetensors
     bool quiet = false;

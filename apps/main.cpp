@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     hd::cli::add_grade_command(app);
     hd::cli::add_demo_command(app);
     hd::cli::add_dataset_command(app);
+    hd::cli::add_judge_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

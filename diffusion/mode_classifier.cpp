@@ -126,6 +126,35 @@ Tensor make_negatives(const SyntheticDataset& dataset, int64_t count, Generator&
     return out;
 }
 
+void augment_sampling_artifacts(Tensor& images, Generator& gen) {
+    const int64_t n = images.size(0), size = images.size(2), plane = size * size;
+    std::vector<float> row(size), column(size);
+    for (int64_t b = 0; b < n; ++b) {
+        float* image = images.data() + b * 3 * plane;
+        // Half the images are softened by a 3-tap blur [w, 1-2w, w] along x then y, w up
+        // to 0.3 (a Gaussian of sigma up to about 0.8 px): samples lose edges first.
+        if (gen.uniform(0.0f, 1.0f) < 0.5f) {
+            const float w = gen.uniform(0.05f, 0.3f), centre = 1.0f - 2.0f * w;
+            for (int c = 0; c < 3; ++c) {
+                float* p = image + c * plane;
+                for (int64_t y = 0; y < size; ++y) {
+                    for (int64_t x = 0; x < size; ++x) row[x] = p[y * size + x];
+                    for (int64_t x = 0; x < size; ++x)
+                        p[y * size + x] = centre * row[x] + w * (row[std::max<int64_t>(x - 1, 0)] + row[std::min(x + 1, size - 1)]);
+                }
+                for (int64_t x = 0; x < size; ++x) {
+                    for (int64_t y = 0; y < size; ++y) column[y] = p[y * size + x];
+                    for (int64_t y = 0; y < size; ++y)
+                        p[y * size + x] = centre * column[y] + w * (column[std::max<int64_t>(y - 1, 0)] + column[std::min(y + 1, size - 1)]);
+                }
+            }
+        }
+        // Speckle: per-pixel colour noise of a random strength, as a short sampling run leaves it.
+        const float speckle = gen.uniform(0.0f, 0.2f);
+        for (int64_t i = 0; i < 3 * plane; ++i) image[i] = std::clamp(image[i] + speckle * gen.normal(), -1.0f, 1.0f);
+    }
+}
+
 // ---- training, validation, use --------------------------------------------------------
 
 std::vector<Verdict> classify(ModeClassifier& classifier, const Tensor& images) {
@@ -176,6 +205,7 @@ ClassifierValidation train_mode_classifier(ModeClassifier& classifier, const Syn
         SyntheticDataset::Batch batch = dataset.sample_batch(positives_per_batch, gen);
         Tensor images = concat({batch.images, make_negatives(dataset, negatives_per_batch, gen)}, 0);
         augment_colours(images, gen);
+        augment_sampling_artifacts(images, gen);
         Tensor targets = Tensor::zeros({o.batch_size, kClassifierClasses});
         for (int64_t i = 0; i < o.batch_size; ++i)
             targets.data()[i * kClassifierClasses + (i < positives_per_batch ? static_cast<int>(batch.modes[i]) : kNoneClass)] = 1.0f;
@@ -193,7 +223,7 @@ ClassifierValidation train_mode_classifier(ModeClassifier& classifier, const Syn
 std::unique_ptr<ModeClassifier> load_or_train_mode_classifier(const std::string& path, const SyntheticDataset& dataset,
                                                               const ClassifierOptions& o, bool& trained,
                                                               const std::function<void(int64_t, int64_t, float)>& progress) {
-    std::map<std::string, std::string> metadata{{"format", "hdiff-mode-classifier-1"},
+    std::map<std::string, std::string> metadata{{"format", "hdiff-mode-classifier-2"},
                                                 {"image_size", std::to_string(dataset.image_size())},
                                                 {"dataset_seed", std::to_string(dataset.options().seed)},
                                                 {"channels", std::to_string(o.channels)},

@@ -178,3 +178,35 @@ TEST_CASE("resuming a run reproduces the uninterrupted run exactly", "[cli]") {
     CHECK(losses("straight_loss.csv") == losses("resumed_loss.csv"));
     CHECK(read("straight.safetensors") == read("resumed.safetensors")); // weights, EMA, optimizer: bit for bit
 }
+
+TEST_CASE("hd judge compares the classifier with hand labels and refuses bad label files", "[cli]") {
+    TempFolder dir;
+    Run grid = hd("dataset --image_size 16 --per_mode 2 --unlabelled --output real.png", dir.path);
+    REQUIRE(grid.exit_code == 0);
+    std::ofstream(dir.path / "right.txt") << "dog dog\ncat cat\ncar car\ntruck truck\n";
+    std::ofstream(dir.path / "typo.txt") << "dog dog\ncat horse\ncar car\ntruck truck\n";
+    std::ofstream(dir.path / "short.txt") << "dog dog\ncat cat\n";
+
+    Run typo = hd("judge --grid real.png --labels typo.txt --image_size 16", dir.path);
+    CHECK(typo.exit_code == 2);
+    CHECK_THAT(typo.output, Catch::Contains("label 'horse' is not one of dog, cat, car, truck, none"));
+    CHECK(line_count(typo.output) == 1);
+
+    Run count = hd("judge --grid real.png --labels short.txt --image_size 16", dir.path);
+    CHECK(count.exit_code == 2);
+    CHECK_THAT(count.output, Catch::Contains("is not an unlabelled grid of 4 tiles of 16x16 pixels"));
+
+    Run pairs = hd("judge --grid real.png --grid real.png --labels right.txt --image_size 16", dir.path);
+    CHECK(pairs.exit_code == 2);
+    CHECK_THAT(pairs.output, Catch::Contains("one --labels file for each --grid"));
+    CHECK_FALSE(fs::exists(dir.path / "checkpoints")); // nothing trained for bad input
+
+    Run judged = hd("judge --grid real.png --labels right.txt --image_size 16 --classifier_steps 20 "
+                    "--classifier_cache judge.safetensors --thresholds 0.5 0.9",
+                    dir.path);
+    REQUIRE(judged.exit_code == 0);
+    CHECK_THAT(judged.output, Catch::Contains("8 tiles, 8 recognisable by eye (100 %)"));
+    CHECK_THAT(judged.output, Catch::Contains("(trained now)"));
+    CHECK_THAT(judged.output, Catch::Contains("rows = eye, columns = classifier"));
+    CHECK(fs::exists(dir.path / "judge.safetensors"));
+}

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -21,6 +22,27 @@ TEST_CASE("negatives and colour augmentation stay in [-1, 1] and are reproducibl
     CHECK(augmented.to_vector() != negatives.to_vector());
     for (float v : augmented.to_vector()) REQUIRE((v >= -1.0f && v <= 1.0f));
     for (float v : negatives.to_vector()) REQUIRE((v >= -1.0f && v <= 1.0f));
+}
+
+TEST_CASE("the sampling-artifact augmentation blurs or speckles, stays in [-1, 1] and is reproducible", "[classifier]") {
+    SyntheticDataset dataset({.image_size = 16, .references_per_mode = 4});
+    Tensor clean = dataset.references(Mode::truck);
+    Tensor first = clean.clone(), second = clean.clone();
+    Generator a(7), b(7);
+    augment_sampling_artifacts(first, a);
+    augment_sampling_artifacts(second, b);
+    CHECK(first.to_vector() == second.to_vector());
+    for (float v : first.to_vector()) REQUIRE((v >= -1.0f && v <= 1.0f));
+    // Every image changes, but stays close to its clean self: a soft or speckled truck,
+    // not another picture (mean absolute change per value well under the noise cap of 0.2).
+    const int64_t numel = 3 * 16 * 16;
+    for (int64_t i = 0; i < clean.size(0); ++i) {
+        double change = 0.0;
+        for (int64_t k = 0; k < numel; ++k) change += std::abs(first.data()[i * numel + k] - clean.data()[i * numel + k]);
+        change /= double(numel);
+        CHECK(change > 0.0);
+        CHECK(change < 0.25);
+    }
 }
 
 TEST_CASE("the classifier learns the modes and rejects negatives, and its cache round-trips", "[classifier]") {
