@@ -210,3 +210,28 @@ TEST_CASE("hd judge compares the classifier with hand labels and refuses bad lab
     CHECK_THAT(judged.output, Catch::Contains("rows = eye, columns = classifier"));
     CHECK(fs::exists(dir.path / "judge.safetensors"));
 }
+
+TEST_CASE("hd summarize gives the mean and spread over runs, per model and z2", "[cli]") {
+    TempFolder dir;
+    auto write_run = [&](const std::string& name, double share, double kl) {
+        std::ofstream(dir.path / name) << fmt::format(
+            R"({{"model_kind": "flat", "sampler": "DDIM-100", "num_samples_per_z2": 64, "per_z2": {{"animal": {{
+            "classifier": {{"recognisable_share": {}, "coverage": {{"num_modes_found": 2}}, "entropy_nats": 0.6,
+                            "kl_nats": {}}},
+            "coverage": {{"num_modes_found": 2}}, "entropy_nats": 0.7, "kl_nats": 0.05, "near_mode_share": 1.0}}}}}})",
+            share, kl);
+    };
+    write_run("one.json", 0.5, 0.1);
+    write_run("two.json", 0.7, 0.3);
+    Run run = hd("summarize one.json two.json --output table.md", dir.path);
+    REQUIRE(run.exit_code == 0);
+    // mean 60 %, sample sd of (50, 70) = 14.1; KL mean 0.2, sd 0.141
+    CHECK_THAT(run.output, Catch::Contains("| A (flat) | animal | 2 | 60 ± 14 % | 2.0 ± 0.0 | 0.600 ± 0.000 / 0.200 ± 0.141 |"));
+    CHECK(fs::exists(dir.path / "table.md"));
+
+    std::ofstream(dir.path / "broken.json") << "{\"model_kind\": ";
+    Run broken = hd("summarize one.json broken.json", dir.path);
+    CHECK(broken.exit_code == 2);
+    CHECK_THAT(broken.output, Catch::Contains("broken.json is not valid JSON"));
+    CHECK(line_count(broken.output) == 1);
+}
