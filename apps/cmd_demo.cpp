@@ -82,6 +82,15 @@ void run_demo(DemoOptions o) {
         fmt::print(stderr, "== evaluating {}\n", t.checkpoint);
         evaluated.push_back(evaluate_model(e));
     }
+    // Model B's prior: where its z1 samples land among the four anchors, and how they got there.
+    std::vector<std::string> prior_plots;
+    for (const char* z2 : {"animal", "vehicle"}) {
+        SampleOptions prior{.model_path = trained[1].checkpoint, .z2 = z2, .num_samples = 64, .seed = 1,
+                            .output = (fs::path(o.output) / "prior" / fmt::format("model_b_{}.png", z2)).string()};
+        prior.sampler_options = o.evaluate.sampler;
+        run_sample(prior);
+        prior_plots.push_back((fs::path(o.output) / "prior" / fmt::format("model_b_{}_prior.png", z2)).string());
+    }
     const double minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
 
     // 4. The report.
@@ -96,16 +105,27 @@ void run_demo(DemoOptions o) {
     md += "## Metrics\n\nSamples per z2 drawn with " + evaluated[0].metrics["sampler"].get<std::string>() +
           ". Coverage, entropy and KL are the students' Parts 3–5 exactly as the handout defines them: each image is "
           "assigned its nearest reference image over all four modes. *near-mode* is the share of samples that are as "
-          "close to some reference as real images are; the others still get a mode, so read coverage beside it.\n\n";
+          "close to some reference as real images are; the others still get a mode, so read coverage beside it. "
+          "*recog* is the share of samples the evaluation classifier names with probability ≥ " +
+          fmt::format("{:.2f}", o.evaluate.confidence) +
+          " (checked against a person's labels of generated samples in docs/judge/README.md: it recognises about as "
+          "many as the eye, give or take 8 points on one grid of 64); its coverage, H and KL count those samples only. "
+          "*agree*: the share of those where a second, colour-free judge (nearest reference after normalising each "
+          "image's colours) names the same mode.\n\n";
     for (const EvaluateResult& e : evaluated) md += "```\n" + format_metrics_table(e.metrics) + "```\n\n";
-    md += "## Samples\n\nEach tile is labelled with its nearest-reference mode (`?`: farther from every reference than "
-          "any real image).\n\n";
+    md += "## Samples\n\nEach tile is labelled *nearest-reference mode / classifier verdict* (`?`: farther from every "
+          "reference than any real image; `-`: the classifier does not recognise it).\n\n";
     for (size_t k = 0; k < evaluated.size(); ++k)
         for (const char* z2 : {"animal", "vehicle"})
             md += fmt::format("**Model {} — z2 = {}**\n\n![{}]({})\n\n", k == 0 ? "A (flat)" : "B (hierarchical)", z2, z2,
                               relative((fs::path(evaluated[k].output_dir) / fmt::format("samples_{}.png", z2)).string(),
                                        o.output));
-    md += "## Training\n\n";
+    md += "## Model B's prior\n\nThe prior's z1 samples (dots, coloured by their nearest anchor) and their paths "
+          "from noise (grey) over the four anchors (labelled). A prior that covers both modes of a z2 "
+          "splits its dots between that z2's two anchors.\n\n";
+    for (size_t k = 0; k < prior_plots.size(); ++k)
+        md += fmt::format("![prior {}]({})\n", k == 0 ? "animal" : "vehicle", relative(prior_plots[k], o.output));
+    md += "\n## Training\n\n";
     for (size_t k = 0; k < trained.size(); ++k)
         md += fmt::format("Model {}: {} steps in {}, last-epoch loss {:.4f}.\n\n![loss]({})\n\n", k == 0 ? "A" : "B",
                           trained[k].steps, format_duration(trained[k].seconds), trained[k].final_loss,
@@ -153,6 +173,8 @@ void add_demo_command(CLI::App& app) {
     command->add_option("--seed", o->train.seed, "training seed")->capture_default_str();
     command->add_option("--num_samples,--num-samples", o->evaluate.num_samples, "evaluation samples per z2")->capture_default_str();
     command->add_option("--output", o->output, "report folder")->capture_default_str();
+    command->add_option("--classifier_steps,--classifier-steps", o->evaluate.classifier.steps,
+                        "training steps of the evaluation classifier (when it is not cached yet)")->capture_default_str();
     add_model_flags(*command, o->train.model);
     add_sampler_flags(*command, o->evaluate.sampler, o->sampler);
     command->callback([o] { run_demo(*o); });

@@ -16,17 +16,9 @@ namespace hd::cli {
 
 namespace {
 
-struct SampleOptions {
-    std::string model_path;
-    std::string z2 = "animal";
-    int64_t num_samples = 16;
-    uint64_t seed = 0;
-    std::string output;
-    std::string sampler = "ddim";
-    SamplerOptions sampler_options{.kind = SamplerOptions::Kind::ddim, .ddim_steps = 100, .eta = 1.0f, .clip_x0 = true};
-};
-
 const Rgb8 kModeColours[kNumModes] = {{200, 120, 40}, {110, 110, 120}, {200, 40, 40}, {40, 140, 60}};
+
+}  // namespace
 
 void run_sample(const SampleOptions& o) {
     const Category z2 = [&] {
@@ -84,8 +76,6 @@ void run_sample(const SampleOptions& o) {
         fmt::print("wrote {} (the prior's z1 samples, coloured by nearest anchor, with their denoising paths)\n", scatter);
     }
 }
-
-}  // namespace
 
 void add_sample_command(CLI::App& app) {
     auto* command = app.add_subcommand("sample", "draw samples from a trained model into a PNG grid");

@@ -235,3 +235,22 @@ TEST_CASE("hd summarize gives the mean and spread over runs, per model and z2", 
     CHECK_THAT(broken.output, Catch::Contains("broken.json is not valid JSON"));
     CHECK(line_count(broken.output) == 1);
 }
+
+TEST_CASE("a tiny hd demo writes the whole report, with model B's prior", "[cli]") {
+    TempFolder dir;
+    Run run = hd("demo --output rep --epochs 1 --image_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50 "
+                 "--epoch_size 32 --batch_size 16 --num_samples 4 --ddim_steps 5 --classifier_steps 10",
+                 dir.path);
+    if (stopped_at_stub(run)) return;
+    REQUIRE(run.exit_code == 0);
+    std::ifstream in(dir.path / "rep" / "README.md");
+    REQUIRE(in);
+    const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const char* part : {"## The data", "## Metrics", "## Samples", "## Model B's prior", "## Training",
+                             "prior/model_b_animal_prior.png", "prior/model_b_vehicle_prior.png"})
+        CHECK_THAT(report, Catch::Contains(part));
+    for (const char* file : {"dataset.png", "prior/model_b_animal_prior.png", "prior/model_b_vehicle_prior.png",
+                             "evaluation/model_a/metrics.json", "evaluation/model_b/samples_vehicle.png",
+                             "checkpoints/model_a_loss.png", "checkpoints/model_b.safetensors"})
+        CHECK(fs::exists(dir.path / "rep" / file));
+}
