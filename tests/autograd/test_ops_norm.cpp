@@ -1,5 +1,6 @@
 // Tests for autograd/ops_norm.h.
 #include "autograd/ops.h"
+#include "tests/support/composed_ops.h"
 #include "tests/support/tensor_compare.h"
 
 #include <catch2/catch.hpp>
@@ -7,23 +8,9 @@
 #include <omp.h>
 
 using namespace hd;
+using test::group_norm_composed;
 using test::random_input;
 using test::require_gradcheck;
-
-namespace {
-// GroupNorm composed from primitives: the oracle for the fused op.
-Tensor group_norm_composed(const Tensor& x, int64_t groups, const Tensor& gamma, const Tensor& beta, float eps) {
-    const int64_t B = x.size(0), C = x.size(1);
-    Tensor grouped = reshape(x, {B, groups, -1});
-    Tensor mu = mean(grouped, {2}, true);
-    Tensor centred = grouped - mu;
-    Tensor var = mean(centred * centred, {2}, true);
-    Tensor normalised = reshape(centred / sqrt(var + eps), x.shape());
-    Shape channel_shape(x.dim(), 1);
-    channel_shape[1] = C;
-    return normalised * reshape(gamma, channel_shape) + reshape(beta, channel_shape);
-}
-}  // namespace
 
 TEST_CASE("group_norm normalises each (sample, group) to mean 0 and variance 1", "[norm]") {
     Tensor x = random_input({2, 8, 4, 4}, 1, 3.0f).detach();

@@ -1,6 +1,7 @@
 // Tests for the fused group_norm_silu (ops_norm.h) and for the vectorised group_norm
 // kernels against their naive reference, at shapes that exercise every loop tail.
 #include "autograd/ops.h"
+#include "tests/support/composed_ops.h"
 #include "tests/support/tensor_compare.h"
 
 #include <catch2/catch.hpp>
@@ -8,24 +9,12 @@
 #include <omp.h>
 
 using namespace hd;
+using test::group_norm_composed;
 using test::random_input;
 using test::require_gradcheck;
+using test::silu_composed;
 
 namespace {
-// GroupNorm composed from primitives (as in test_ops_norm.cpp), then SiLU composed too.
-Tensor group_norm_composed(const Tensor& x, int64_t groups, const Tensor& gamma, const Tensor& beta, float eps) {
-    const int64_t B = x.size(0), C = x.size(1);
-    Tensor grouped = reshape(x, {B, groups, -1});
-    Tensor mu = mean(grouped, {2}, true);
-    Tensor centred = grouped - mu;
-    Tensor var = mean(centred * centred, {2}, true);
-    Tensor normalised = reshape(centred / sqrt(var + eps), x.shape());
-    Shape channel_shape(x.dim(), 1);
-    channel_shape[1] = C;
-    return normalised * reshape(gamma, channel_shape) + reshape(beta, channel_shape);
-}
-
-Tensor silu_composed(const Tensor& x) { return mul(x, sigmoid(x)); }
 
 struct Case {
     Shape shape;
