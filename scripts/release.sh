@@ -48,7 +48,15 @@ excludes=(
   --exclude='*.tar.gz' --exclude='*.zip' --exclude=__pycache__
 )
 tmp_archive="$archive.tmp$$"
-tar -C "$root" "${excludes[@]}" --transform 's,^\./,hdiff-student/,' -czf "$tmp_archive" .
+# Only files git tracks (as they are in the working tree): whatever else lies around — a
+# demo report with trained checkpoints, scratch files — never ships. Outside a git
+# checkout (an unpacked tarball), the whole tree minus the excludes.
+if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git -C "$root" ls-files -z | sed -z 's,^,./,' |
+    tar -C "$root" "${excludes[@]}" --transform 's,^\./,hdiff-student/,' --null -T - -czf "$tmp_archive"
+else
+  tar -C "$root" "${excludes[@]}" --transform 's,^\./,hdiff-student/,' -czf "$tmp_archive" .
+fi
 mv "$tmp_archive" "$archive"
 listing=$(tar -tzf "$archive")
 for forbidden in hdiff-student/solutions/ hdiff-student/tests/hidden/ hdiff-student/scripts/mutation_check.sh \
