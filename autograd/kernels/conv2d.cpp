@@ -12,7 +12,11 @@
 //             in channels; otherwise grad_col_b = w^T @ grad_y_b then col2im (a scatter-add).
 // col_b is never stored: the GEMM asks for one packed block of it at a time and Patches
 // copies those runs from a zero-padded copy of the image (so the blocks stay in cache and
-// no R x P buffer is written and read back).
+// no R x P buffer is written and read back). With AVX-512 and stride 1 or 2, whenever 16
+// consecutive columns of col lie in one output row (all of them when W' is a multiple of
+// 16), they are one vector load from the padded image: a sliver row of col is then a few
+// loads and stores, and a 16 x 16 block of col^T (for grad_w) is 16 loads and an in-register
+// transpose, with no staging buffer. Packing moves values only, so it never changes a sum.
 //
 // Threads: the batch is split over threads (one image's GEMM per thread, run serially);
 // with fewer images than threads, the GEMM inside splits instead. grad_w sums the batch in
@@ -179,6 +183,20 @@ __attribute__((always_inline)) inline void zero_run(float* dst, int64_t n) {
 #endif
 }
 
+// dst[0 : n] += value (the forward's bias; -O2 leaves the plain loop scalar).
+inline void add_to_run(float* dst, float value, int64_t n) {
+#if defined(__AVX512F__)
+    __m512 v = _mm512_set1_ps(value);
+    for (; n >= 16; n -= 16, dst += 16) _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), v));
+    if (n > 0) {
+        __mmask16 mask = __mmask16((1u << n) - 1);
+        _mm512_mask_storeu_ps(dst, mask, _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), v));
+    }
+#else
+    for (int64_t i = 0; i < n; ++i) dst[i] += value;
+#endif
+}
+
 // For kernel offset `offset` (= kw - padding), the output columns ow whose input column
 // ow * stride + offset lies inside [0, in_size): ow in [first, last). Elsewhere: padding.
 void valid_range(int64_t offset, int64_t stride, int64_t in_size, int64_t out_size,
@@ -203,13 +221,21 @@ public:
         : s_(s), Wo_(s.out_width()), Hp_(s.height + 2 * s.padding), Wp_(s.width + 2 * s.padding) {
         if (sgemm_pack_width() > kMaxWidth) throw std::logic_error("conv2d: GEMM tile too wide");
         float* padded = thread_scratch(2, s.in_channels * Hp_ * Wp_);
+        const int64_t image_size = s.in_channels * s.height * s.width;
         for (int64_t ci = 0; ci < s.in_channels; ++ci) {
             float* channel = padded + ci * Hp_ * Wp_;
             zero_run(channel, s.padding * Wp_);                                  // top rows
             for (int64_t h = 0; h < s.height; ++h) {
                 float* row = channel + (h + s.padding) * Wp_;
                 zero_run(row, s.padding);                                        // left
-                copy_run(row + s.padding, x + (ci * s.height + h) * s.width, s.width);
+                const int64_t offset = (ci * s.height + h) * s.width;
+                // The image usually comes from L3 or memory and this copy is its first
+                // reader: ask for the row kPrefetchFloats ahead now, so that it has arrived
+                // when we get there (measured: about 2 % of a UNet step at C=16).
+                if (offset + kPrefetchFloats + s.width <= image_size)
+                    for (int64_t i = 0; i < s.width; i += 16)
+                        __builtin_prefetch(x + offset + kPrefetchFloats + i, 0, 3);
+                copy_run(row + s.padding, x + offset, s.width);
                 zero_run(row + s.padding + s.width, s.padding);                  // right
             }
             zero_run(channel + (s.padding + s.height) * Wp_, s.padding * Wp_);  // bottom rows
@@ -241,6 +267,10 @@ public:
         for (int64_t sl = 0; sl < pc; sl += width) {
             int64_t cols = std::min(width, pc - sl);
             float* dst = packed + sl * rc;
+#if defined(__AVX512F__)
+            // 0. The usual case: whole vectors per sliver row, no runs (see pack_sliver).
+            if (pack_sliver(r0, rc, p0 + sl, cols, dst)) continue;
+#endif
             // 1. Split this sliver's output positions into runs along output rows, once.
             int64_t run_count = 0;
             for (int64_t p = p0 + sl, left = cols; left > 0; ++run_count) {
@@ -270,10 +300,14 @@ public:
         }
     }
 
-    // The packer for op(B) = col^T (P,R): rows p, columns r (used by grad_weight). Each
+    // The packer for op(B) = col^T (P,R): rows p, columns r (used by grad_weight). Usually
+    // transposed straight from the padded image (pack_transposed_direct); otherwise each
     // sliver's rows of col are staged contiguously (in L1), then transposed into place by
     // the GEMM's own packer.
     void pack_col_transposed(int64_t p0, int64_t pc, int64_t r0, int64_t rc, float* packed) const {
+#if defined(__AVX512F__)
+        if (pack_transposed_direct(p0, pc, r0, rc, packed)) return;  // the usual case
+#endif
         const int64_t width = sgemm_pack_width();
         float* staged = thread_scratch(1, width * pc);  // (width, pc): rows of col
         for (int64_t sl = 0; sl < rc; sl += width) {
@@ -285,6 +319,167 @@ public:
     }
 
 private:
+#if defined(__AVX512F__)
+    // Sixteen consecutive columns p .. p+15 of any one row r of col, when they lie in one
+    // output row oh: lane i holds col[r, p + i] = padded[offset(r) + start + i * stride],
+    // offset(r) = (ci * Hp + kh) * Wp + kw, start = oh * stride * Wp + ow * stride. Lanes
+    // past the block's last column are zero (they become the zero padding of a sliver).
+    struct Chunk {
+        int64_t start;
+        __mmask16 lanes;       // lanes that hold a column of the block
+        __mmask16 low, high;   // stride 2: the floats read by the two 16-float loads
+    };
+
+    // Describes columns [p, p + count) (count <= 16) as a chunk; false if they cross into
+    // the next output row or the stride has no vector path.
+    bool describe_chunk(int64_t p, int64_t count, Chunk& chunk) const {
+        auto first = [](int64_t n) {  // a mask of the first n lanes, n clamped to [0, 16]
+            return __mmask16(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1);
+        };
+        if (s_.stride != 1 && s_.stride != 2) return false;
+        const int64_t oh = p / Wo_, ow = p % Wo_;
+        if (count > 0 && ow + count > Wo_) return false;
+        // an empty chunk (past the block) reads nothing: point it at the image's start
+        chunk.start = count > 0 ? oh * s_.stride * Wp_ + ow * s_.stride : 0;
+        chunk.lanes = first(count);
+        // stride 2 reads floats 0 .. 2 * (count - 1): the first 16 of them, then the rest
+        chunk.low = first(2 * count - 1);
+        chunk.high = first(2 * count - 1 - 16);
+        return true;
+    }
+
+    // One chunk's 16 lanes from src = padded + offset(r) + chunk.start; row_mask (all lanes
+    // or none) zeroes the whole chunk. Masked-off floats are neither read nor kept, so a
+    // chunk at the end of the image reads nothing past it.
+    template <int kStride>
+    __attribute__((always_inline)) static __m512 load_chunk(const float* src, const Chunk& chunk,
+                                                            __mmask16 row_mask = 0xFFFF) {
+        if constexpr (kStride == 1) {
+            return _mm512_maskz_loadu_ps(chunk.lanes & row_mask, src);
+        } else {
+            // stride 2: lane i is float 2i of the 32 starting at src, i.e. the even floats
+            const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            __m512 low = _mm512_maskz_loadu_ps(chunk.low & row_mask, src);
+            __m512 high = _mm512_maskz_loadu_ps(chunk.high & row_mask, src + 16);
+            return _mm512_maskz_permutex2var_ps(chunk.lanes, low, even, high);
+        }
+    }
+
+    // pack_col for one sliver, columns [p, p + cols) of rows [r0, r0 + rc), when every 16
+    // columns of it lie in one output row (always, when W' is a multiple of 16): each
+    // sliver row is then width / 16 vector loads from the padded image and as many stores,
+    // with no per-run bookkeeping. The zero columns past cols come from the masked lanes.
+    // False (nothing written) when the sliver does not qualify.
+    bool pack_sliver(int64_t r0, int64_t rc, int64_t p, int64_t cols, float* dst) const {
+        const int64_t width = sgemm_pack_width();
+        if (width % 16 != 0 || width > kMaxWidth) return false;
+        Chunk chunks[kMaxWidth / 16];
+        for (int64_t v = 0; v < width / 16; ++v)
+            if (!describe_chunk(p + 16 * v, std::clamp<int64_t>(cols - 16 * v, 0, 16), chunks[v]))
+                return false;
+        // constant stride and vector count per row, so the row loop has no branches
+        auto pack_rows = [&]<int kStride>() {
+            switch (width / 16) {
+                case 1: pack_sliver_rows<kStride, 1>(chunks, r0, rc, dst); break;
+                case 2: pack_sliver_rows<kStride, 2>(chunks, r0, rc, dst); break;
+                case 3: pack_sliver_rows<kStride, 3>(chunks, r0, rc, dst); break;
+                default: pack_sliver_rows<kStride, 4>(chunks, r0, rc, dst); break;
+            }
+        };
+        if (s_.stride == 1) pack_rows.template operator()<1>();
+        else pack_rows.template operator()<2>();
+        return true;
+    }
+
+    // dst[r, 16v + i] = col[r0 + r, p + 16v + i]: sliver rows r in [0, rc). Walks
+    // r = (ci,kh,kw) as a pointer to row kh of channel ci of the padded image, plus kw;
+    // each chunk's start adds its own output row and column.
+    template <int kStride, int kChunks>
+    void pack_sliver_rows(const Chunk* chunks, int64_t r0, int64_t rc, float* dst) const {
+        const int64_t K = s_.kernel, Wp = Wp_, Hp = Hp_;
+        Chunk local[kChunks];  // in registers, not reloaded after every store
+        for (int v = 0; v < kChunks; ++v) local[v] = chunks[v];
+        int64_t ci = r0 / (K * K), kh = r0 / K % K, kw = r0 % K;
+        const float* row = padded_ + (ci * Hp + kh) * Wp;
+        for (int64_t r = 0; r < rc; ++r, dst += 16 * kChunks) {
+#pragma GCC unroll 4
+            for (int v = 0; v < kChunks; ++v)
+                _mm512_storeu_ps(dst + 16 * v, load_chunk<kStride>(row + kw + local[v].start, local[v]));
+            if (++kw == K) {
+                kw = 0;
+                row += Wp;              // next kh: one input row down
+                if (++kh == K) {
+                    kh = 0;
+                    row += (Hp - K) * Wp;  // next ci: the top of the next channel
+                }
+            }
+        }
+    }
+
+    // pack_col_transposed without staging, when every 16 of the columns [p0, p0 + pc) lie
+    // in one output row: for each 16 x 16 block (16 receptive-field offsets r, 16 positions
+    // p), load the 16 rows of col straight from the padded image, transpose in registers and
+    // store the 16 sliver rows: no staging buffer written and read back. False (nothing
+    // written) when the block does not qualify.
+    bool pack_transposed_direct(int64_t p0, int64_t pc, int64_t r0, int64_t rc, float* packed) const {
+        constexpr int64_t kMaxChunks = 16;  // pc up to 256: the GEMM's K slab
+        const int64_t width = sgemm_pack_width();
+        if (width % 16 != 0 || pc > 16 * kMaxChunks) return false;
+        Chunk chunks[kMaxChunks];
+        for (int64_t k = 0; k < (pc + 15) / 16; ++k)
+            if (!describe_chunk(p0 + 16 * k, std::min<int64_t>(16, pc - 16 * k), chunks[k])) return false;
+        if (s_.stride == 1) pack_transposed_blocks<1>(chunks, pc, r0, rc, packed);
+        else pack_transposed_blocks<2>(chunks, pc, r0, rc, packed);
+        return true;
+    }
+
+    // packed[sl * pc + p * width + c] = col[r0 + sl + c, p0 + p] for every sliver sl, with
+    // the columns p0 + p described by chunks (chunk k: p in [16k, 16k + 16)).
+    template <int kStride>
+    void pack_transposed_blocks(const Chunk* chunks, int64_t pc, int64_t r0, int64_t rc,
+                                float* packed) const {
+        const int64_t width = sgemm_pack_width(), K = s_.kernel, Wp = Wp_, Hp = Hp_;
+        for (int64_t sl = 0; sl < rc; sl += width) {
+            float* sliver = packed + sl * pc;  // pc rows of width
+            for (int64_t g = 0; g < width; g += 16) {
+                // 1. The 16 rows of col that become sliver columns g .. g+15; rows past rc
+                //    load as zeros (the sliver's zero padding).
+                const float* rows[16];
+                __mmask16 row_mask[16];
+                const int64_t r = std::min(r0 + sl + g, r0 + rc - 1);  // clamped: a valid address
+                int64_t ci = r / (K * K), kh = r / K % K, kw = r % K;
+                for (int64_t i = 0; i < 16; ++i) {
+                    rows[i] = padded_ + (ci * Hp + kh) * Wp + kw;
+                    row_mask[i] = sl + g + i < rc ? 0xFFFF : 0;
+                    if (sl + g + i + 1 >= rc) continue;  // stay on the last row (masked off)
+                    if (++kw == K) {
+                        kw = 0;
+                        if (++kh == K) {
+                            kh = 0;
+                            ++ci;
+                        }
+                    }
+                }
+                // 2. Each 16-column chunk of those rows: load, transpose, store its columns.
+                for (int64_t k = 0; k * 16 < pc; ++k) {
+                    const Chunk chunk = chunks[k];
+                    __m512 block[16];
+#pragma GCC unroll 16
+                    for (int i = 0; i < 16; ++i)
+                        block[i] = load_chunk<kStride>(rows[i] + chunk.start, chunk, row_mask[i]);
+                    transpose_16x16(block);  // block[j] = col[r0+sl+g .. +15, p0 + 16k + j]
+                    // (constant indices into block, so that it stays in registers)
+                    const int64_t count = std::min<int64_t>(16, pc - 16 * k);
+                    float* dst = sliver + 16 * k * width + g;
+#pragma GCC unroll 16
+                    for (int j = 0; j < 16; ++j, dst += width)
+                        if (j < count) _mm512_storeu_ps(dst, block[j]);
+                }
+            }
+        }
+    }
+#endif
+
     // dst[i] = col[(ci,kh,kw), (oh, ow + i)] for i in [0, length): part of one output row.
     void gather_run(int64_t ci, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t length,
                     float* dst) const {
@@ -295,7 +490,8 @@ private:
             for (int64_t i = 0; i < length; ++i) dst[i] = src[i * s_.stride];
     }
 
-    static constexpr int64_t kMaxWidth = 64;  // the widest packed sliver we support
+    static constexpr int64_t kMaxWidth = 64;          // the widest packed sliver we support
+    static constexpr int64_t kPrefetchFloats = 1024;  // 4 KiB ahead: measured, 1-16 KiB all help
     const Conv2dShape& s_;
     int64_t Wo_, Hp_, Wp_;      // output width; padded input height and width
     const float* padded_;       // (Cin, Hp, Wp): the image with its zero border
@@ -320,6 +516,40 @@ void col2im(const Conv2dShape& s, const float* col, float* grad_x) {
                     for (int64_t ow = ow_first; ow < ow_last; ++ow) dst[ow * s.stride] += src[ow];
                 }
             }
+}
+
+// sums[c] = g[c,0] + g[c,1] + ... + g[c,P-1], added in that order from 0.
+// g: (C,P) -> sums: (C)
+void channel_sums(const float* g, int64_t C, int64_t P, float* sums) {
+    int64_t c0 = 0;
+#if defined(__AVX512F__)
+    // One channel per lane: a 16 x 16 block (16 channels, 16 positions) is transposed so
+    // that vector j holds position p + j of all 16 channels, and the vectors are added in
+    // p order: every lane still sums its channel serially, but 16 channels at a time
+    // instead of one latency-bound scalar chain.
+    for (; c0 < C; c0 += 16) {
+        const int64_t channels = std::min<int64_t>(16, C - c0);
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t p = 0; p < P; p += 16) {
+            const int64_t count = std::min<int64_t>(16, P - p);
+            const __mmask16 mask = __mmask16(count >= 16 ? 0xFFFF : (1u << count) - 1);
+            __m512 block[16];
+            for (int64_t i = 0; i < 16; ++i)
+                block[i] = i < channels ? _mm512_maskz_loadu_ps(mask, g + (c0 + i) * P + p)
+                                        : _mm512_setzero_ps();
+            transpose_16x16(block);  // block[j] = g[c0 .. c0+15, p + j]
+#pragma GCC unroll 16
+            for (int j = 0; j < 16; ++j)  // constant indices: block stays in registers
+                if (j < count) acc = _mm512_add_ps(acc, block[j]);
+        }
+        _mm512_mask_storeu_ps(sums + c0, __mmask16(channels >= 16 ? 0xFFFF : (1u << channels) - 1), acc);
+    }
+#endif
+    for (int64_t c = c0; c < C; ++c) {
+        float sum = 0.0f;
+        for (int64_t p = 0; p < P; ++p) sum += g[c * P + p];
+        sums[c] = sum;
+    }
 }
 
 // Run body(b) for every b in [0, count): in parallel when there are enough items to keep
@@ -354,8 +584,7 @@ void forward_images(const Conv2dShape& s, const float* x, const float* w, const 
         sgemm_custom_b(false, s.out_channels, P, R, 1.0f, w, R, pack, 0.0f, y_b, P);
         // 2. y_b += bias, broadcast over positions, while y_b is still in cache
         if (bias)
-            for (int64_t co = 0; co < s.out_channels; ++co)
-                for (int64_t p = 0; p < P; ++p) y_b[co * P + p] += bias[co];
+            for (int64_t co = 0; co < s.out_channels; ++co) add_to_run(y_b + co * P, bias[co], P);
     });
 }
 
@@ -455,17 +684,18 @@ void conv2d_backward_weight(const Conv2dShape& s, const float* x, const float* g
 // forward was y[b,co,:,:] += bias[co]  =>  grad_b[co] = sum over b and positions of grad_y
 // grad_y: (B,Cout,H',W') -> grad_b: (Cout)
 void conv2d_backward_bias(const Conv2dShape& s, const float* grad_y, float* grad_b) {
-    const int64_t P = s.out_height() * s.out_width();
-    // Parallel over output channels: each thread owns whole sums, so no reduction races.
-#pragma omp parallel for schedule(static) if (s.out_channels * s.batch * P > (1 << 16))
-    for (int64_t co = 0; co < s.out_channels; ++co) {
+    const int64_t P = s.out_height() * s.out_width(), Cout = s.out_channels;
+    // The order of every sum is fixed: image_sum[b,co] = sum of grad_y[b,co,p] in p order
+    // from 0; grad_b[co] = sum of image_sum[b,co] in b order from 0.
+    // 1. Per-image sums, parallel over images: each thread owns whole sums, no races.
+    std::vector<float> image_sums(size_t(s.batch * Cout));
+#pragma omp parallel for schedule(static) if (Cout * s.batch * P > (1 << 16))
+    for (int64_t b = 0; b < s.batch; ++b)
+        channel_sums(grad_y + b * Cout * P, Cout, P, image_sums.data() + b * Cout);
+    // 2. Sum the images in order.
+    for (int64_t co = 0; co < Cout; ++co) {
         float sum = 0.0f;
-        for (int64_t b = 0; b < s.batch; ++b) {
-            const float* g = grad_y + (b * s.out_channels + co) * P;
-            float image_sum = 0.0f;
-            for (int64_t p = 0; p < P; ++p) image_sum += g[p];
-            sum += image_sum;
-        }
+        for (int64_t b = 0; b < s.batch; ++b) sum += image_sums[size_t(b * Cout + co)];
         grad_b[co] = sum;
     }
 }

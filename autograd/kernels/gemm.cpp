@@ -133,40 +133,6 @@ PackBuffers& thread_buffers() {
 // Packing
 // ---------------------------------------------------------------------------------------
 
-#if defined(__AVX512F__)
-// In-register transpose of a 16 x 16 block: rows[i] holds row i on entry, column i on exit.
-// Three rounds, each swapping ever larger sub-blocks: 1x1 pairs within 128-bit lanes, then
-// 2x2 pairs, then 4x4 lanes across the register (two lane shuffles).
-__attribute__((always_inline)) inline void transpose_16x16(__m512 rows[16]) {
-    __m512 t[16], u[16];
-    // 1. interleave row pairs: t holds (a0 b0 a1 b1 | a4 b4 a5 b5 | ...) and the hi halves
-    for (int i = 0; i < 8; ++i) {
-        t[2 * i] = _mm512_unpacklo_ps(rows[2 * i], rows[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(rows[2 * i], rows[2 * i + 1]);
-    }
-    // 2. interleave pairs of pairs: u[4g + j] holds, in lane l, column 4l + j of rows 4g..4g+3
-    for (int g = 0; g < 4; ++g) {
-        __m512d lo = _mm512_castps_pd(t[4 * g]), hi = _mm512_castps_pd(t[4 * g + 1]);
-        __m512d lo2 = _mm512_castps_pd(t[4 * g + 2]), hi2 = _mm512_castps_pd(t[4 * g + 3]);
-        u[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(lo, lo2));
-        u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(lo, lo2));
-        u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(hi, hi2));
-        u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(hi, hi2));
-    }
-    // 3. gather the four lanes of each column from the four row groups
-    for (int j = 0; j < 4; ++j) {
-        __m512 a = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88);       // cols j, j+8 of rows 0-7
-        __m512 b = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD);       // cols j+4, j+12
-        __m512 c = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);  // same, rows 8-15
-        __m512 d = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
-        rows[j] = _mm512_shuffle_f32x4(a, c, 0x88);
-        rows[j + 8] = _mm512_shuffle_f32x4(a, c, 0xDD);
-        rows[j + 4] = _mm512_shuffle_f32x4(b, d, 0x88);
-        rows[j + 12] = _mm512_shuffle_f32x4(b, d, 0xDD);
-    }
-}
-#endif
-
 // Transposing copy: dst[k * dst_stride + r] = src[r * src_stride + k] for r < rows, k < cols.
 // This is the heart of packing a matrix whose K axis is contiguous in memory; whole 16 x 16
 // blocks go through registers, the ragged rest element by element.
@@ -177,9 +143,11 @@ void transpose_copy(const float* src, int64_t src_stride, int64_t rows, int64_t 
     for (; r0 + 16 <= rows; r0 += 16) {
         int64_t k0 = 0;
         for (; k0 + 16 <= cols; k0 += 16) {
-            __m512 block[16];
+            __m512 block[16];  // unrolled loops, so that block stays in registers
+#pragma GCC unroll 16
             for (int i = 0; i < 16; ++i) block[i] = _mm512_loadu_ps(src + (r0 + i) * src_stride + k0);
             transpose_16x16(block);
+#pragma GCC unroll 16
             for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + (k0 + i) * dst_stride + r0, block[i]);
         }
         for (int64_t r = r0; r < r0 + 16; ++r)  // the columns past the last whole block
@@ -205,9 +173,11 @@ void pack_a(bool trans_a, const float* A, int64_t lda, int64_t i0, int64_t mc, i
             float* second = first + 8 * kc;
             int64_t k = 0;
             for (; k + 16 <= kc; k += 16) {
-                __m512 block[16];
+                __m512 block[16];  // unrolled loops, so that block stays in registers
+#pragma GCC unroll 16
                 for (int i = 0; i < 16; ++i) block[i] = _mm512_loadu_ps(src + i * lda + k);
                 transpose_16x16(block);
+#pragma GCC unroll 16
                 for (int i = 0; i < 16; ++i) {
                     _mm256_storeu_ps(first + (k + i) * 8, _mm512_castps512_ps256(block[i]));
                     _mm256_storeu_ps(second + (k + i) * 8, _mm512_extractf32x8_ps(block[i], 1));

@@ -152,6 +152,67 @@ TEST_CASE("conv2d at a network-sized shape matches the naive loops", "[conv2d]")
                          .width = 20, .kernel = 3, .stride = 1, .padding = 1});
 }
 
+// The packers have a vector path for the columns whose 16-wide chunks lie inside one output
+// row (every chunk when W' is a multiple of 16, some chunks otherwise) and stride 1 or 2;
+// other slivers take the run-by-run path. These shapes mix the two, with slivers and
+// 16-row groups cut short by the receptive-field length R = Cin * K * K.
+TEST_CASE("conv2d stride 1 with output widths that are and are not multiples of 16 matches the naive loops",
+          "[conv2d]") {
+    for (int64_t width : {16, 17, 20, 32, 33, 48}) {
+        for (int64_t padding : {0, 1}) {
+            // R = 63: one full 48-wide sliver and a short one; 16 rows per transpose group
+            check_against_naive({.batch = 2, .in_channels = 7, .out_channels = 5, .height = 5,
+                                 .width = width + 2 - 2 * padding, .kernel = 3, .stride = 1,
+                                 .padding = padding});
+        }
+    }
+    // batch 1, one channel (R = 9: a single short group), W' = 16 and 32
+    check_against_naive({.batch = 1, .in_channels = 1, .out_channels = 1, .height = 4, .width = 16,
+                         .kernel = 3, .stride = 1, .padding = 1});
+    check_against_naive({.batch = 1, .in_channels = 1, .out_channels = 3, .height = 3, .width = 34,
+                         .kernel = 3, .stride = 1, .padding = 0});
+    // 5x5 and 1x1 kernels through the same paths
+    check_against_naive({.batch = 2, .in_channels = 3, .out_channels = 4, .height = 6, .width = 16,
+                         .kernel = 5, .stride = 1, .padding = 2});
+    check_against_naive({.batch = 2, .in_channels = 20, .out_channels = 18, .height = 3, .width = 32,
+                         .kernel = 1, .stride = 1, .padding = 0});
+}
+
+TEST_CASE("conv2d stride 2 with output widths that are and are not multiples of 16 matches the naive loops",
+          "[conv2d]") {
+    // W = 32, padding 1: W' = 16, every chunk on the vector path; W = 31: W' = 16 with the
+    // last input column unused; W = 36: W' = 18, mixed; W = 33, padding 0: W' = 16
+    for (int64_t width : {31, 32, 36})
+        check_against_naive({.batch = 2, .in_channels = 6, .out_channels = 5, .height = 7,
+                             .width = width, .kernel = 3, .stride = 2, .padding = 1});
+    check_against_naive({.batch = 1, .in_channels = 1, .out_channels = 2, .height = 5, .width = 33,
+                         .kernel = 3, .stride = 2, .padding = 0});
+}
+
+TEST_CASE("conv2d with many positions per image matches the naive loops", "[conv2d]") {
+    // P = 34 * 34 = 1156 and R = 90: several 256-deep slabs of P (the last one short, not
+    // a multiple of 16) and several GEMM panels in the forward
+    check_against_naive({.batch = 2, .in_channels = 10, .out_channels = 17, .height = 34,
+                         .width = 34, .kernel = 3, .stride = 1, .padding = 1});
+    // W' = 32: every chunk on the vector path, P = 1024
+    check_against_naive({.batch = 2, .in_channels = 10, .out_channels = 33, .height = 32,
+                         .width = 32, .kernel = 3, .stride = 1, .padding = 1});
+}
+
+TEST_CASE("conv2d bias gradient matches the naive loops for channel counts around 16", "[conv2d]") {
+    // the bias gradient sums 16 channels per vector: counts below, at and past one block
+    for (int64_t channels : {1, 15, 16, 17, 33}) {
+        Conv2dShape s{.batch = 3, .in_channels = 1, .out_channels = channels, .height = 5,
+                      .width = 7, .kernel = 1};
+        CAPTURE(channels);
+        std::vector<float> grad_y = random_buffer(s.batch * channels * 35, 5);
+        auto grad_b = nan_buffer(channels), grad_b_ref = nan_buffer(channels);
+        kernels::conv2d_backward_bias(s, grad_y.data(), grad_b.data());
+        kernels::naive::conv2d_backward_bias(s, grad_y.data(), grad_b_ref.data());
+        hd::test::require_close(grad_b.data(), grad_b_ref.data(), channels, 1e-5f, 1e-5f, "grad_b");
+    }
+}
+
 TEST_CASE("conv2d kernels give bitwise identical results with 1 and 2 threads", "[conv2d]") {
     const Conv2dShape shapes[] = {
         {.batch = 9, .in_channels = 16, .out_channels = 32, .height = 16, .width = 16, .kernel = 3,
@@ -160,6 +221,10 @@ TEST_CASE("conv2d kernels give bitwise identical results with 1 and 2 threads", 
          .stride = 1, .padding = 1},
         {.batch = 5, .in_channels = 3, .out_channels = 32, .height = 20, .width = 20, .kernel = 3,
          .stride = 2, .padding = 1},
+        {.batch = 3, .in_channels = 17, .out_channels = 20, .height = 32, .width = 32, .kernel = 3,
+         .stride = 2, .padding = 1},
+        {.batch = 4, .in_channels = 16, .out_channels = 16, .height = 32, .width = 32, .kernel = 3,
+         .stride = 1, .padding = 1},
     };
     int saved_threads = omp_get_max_threads();
     for (const Conv2dShape& s : shapes) {
