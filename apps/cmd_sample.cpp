@@ -61,19 +61,26 @@ void run_sample(const SampleOptions& o) {
         SyntheticDataset dataset(model.config.dataset_options());
         std::vector<Mode> modes = classify_by_nearest_anchor(samples.z1, dataset);
         std::vector<ScatterPoint> points;
-        std::vector<std::vector<ScatterPoint>> paths(o.num_samples);
+        // A few paths only: with every sample's ancestral path drawn, the noise of the
+        // early steps greys out the whole picture.
+        const int64_t shown_paths = std::min<int64_t>(o.num_samples, 8);
+        std::vector<std::vector<ScatterPoint>> paths(shown_paths);
+        int counts[kNumModes] = {};
         for (int64_t i = 0; i < o.num_samples; ++i) {
+            ++counts[static_cast<int>(modes[i])];
             const Rgb8 colour = kModeColours[static_cast<int>(modes[i])];
             points.push_back({samples.z1.data()[2 * i], samples.z1.data()[2 * i + 1], colour});
-            for (const Tensor& step : path)
-                paths[i].push_back({step.data()[2 * i], step.data()[2 * i + 1], {190, 190, 210}});
+            if (i < shown_paths)
+                for (const Tensor& step : path)
+                    paths[i].push_back({step.data()[2 * i], step.data()[2 * i + 1], {200, 200, 220}});
         }
         std::vector<Anchor> anchors;
         for (Mode m : all_modes())
-            anchors.push_back({dataset.anchor(m).data()[0], dataset.anchor(m).data()[1], to_string(m)});
+            anchors.push_back({dataset.anchor(m).data()[0], dataset.anchor(m).data()[1],
+                               fmt::format("{} {}", to_string(m), counts[static_cast<int>(m)])});
         const std::string scatter = (out_path.parent_path() / (out_path.stem().string() + "_prior.png")).string();
-        write_png(scatter, scatter_plot(points, paths, anchors, 3.0, fmt::format("PRIOR Z1 SAMPLES, Z2 = {}", o.z2)));
-        fmt::print("wrote {} (the prior's z1 samples, coloured by nearest anchor, with their denoising paths)\n", scatter);
+        write_png(scatter, scatter_plot(points, paths, anchors, 3.0, fmt::format("PRIOR Z1, Z2 = {}: {} SAMPLES", o.z2, o.num_samples)));
+        fmt::print("wrote {} (the prior's z1 samples, coloured by nearest anchor and counted per anchor, with the denoising paths of the first 8)\n", scatter);
     }
 }
 

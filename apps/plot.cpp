@@ -110,13 +110,15 @@ RgbImage scatter_plot(const std::vector<ScatterPoint>& points, const std::vector
     for (const auto& path : paths)
         for (size_t i = 1; i < path.size(); ++i)
             draw_line(image, px(path[i - 1].x), py(path[i - 1].y), px(path[i].x), py(path[i].y), path[i].colour);
-    for (const ScatterPoint& p : points) fill_disc(image, px(p.x), py(p.y), 2, p.colour);
+    // Anchors under the points: a prior that has learned its modes puts its samples right on
+    // them, and those dots must stay visible.
     for (const Anchor& a : anchors) {
         const int x = px(a.x), y = py(a.y);
         draw_line(image, x - 6, y - 6, x + 6, y + 6, kBlack, 2);
         draw_line(image, x - 6, y + 6, x + 6, y - 6, kBlack, 2);
-        draw_text(image, x + 8, y - 12, a.label, kBlack);
     }
+    for (const ScatterPoint& p : points) fill_disc(image, px(p.x), py(p.y), 3, p.colour);
+    for (const Anchor& a : anchors) draw_text(image, px(a.x) + 9, py(a.y) - 14, a.label, kBlack);
     return image;
 }
 
