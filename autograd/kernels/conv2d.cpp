@@ -35,14 +35,7 @@
 #include <stdexcept>
 #include <vector>
 
-#if defined(__AVX512F__)
-// GCC 12's AVX-512 headers trip its own -Wmaybe-uninitialized (GCC bug 105593, fixed in 13).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
+// AVX-512 intrinsics (<immintrin.h>) come with gemm.h.
 
 namespace hd::kernels {
 
