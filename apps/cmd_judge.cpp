@@ -80,8 +80,6 @@ Tensor read_grid_tiles(const std::string& path, int64_t count, int size) {
     return images;
 }
 
-std::string name_of(int label) { return label == kNoneClass ? "none" : to_string(static_cast<Mode>(label)); }
-
 void run_judge(const JudgeOptions& o) {
     if (o.grids.empty() || o.grids.size() != o.labels.size())
         throw UsageError("give one --labels file for each --grid (as many of each, in the same order)");
@@ -164,10 +162,10 @@ void run_judge(const JudgeOptions& o) {
     for (size_t i = 0; i < human.size(); ++i)
         ++confusion[human[i]][machine[i].recognisable(shown) ? machine[i].label : kNoneClass];
     fmt::print("rows = eye, columns = classifier\n{:>6}", "");
-    for (int c = 0; c < kClassifierClasses; ++c) fmt::print(" {:>6}", name_of(c));
+    for (int c = 0; c < kClassifierClasses; ++c) fmt::print(" {:>6}", class_name(c));
     fmt::print("\n");
     for (int r = 0; r < kClassifierClasses; ++r) {
-        fmt::print("{:>6}", name_of(r));
+        fmt::print("{:>6}", class_name(r));
         for (int c = 0; c < kClassifierClasses; ++c) fmt::print(" {:>6}", confusion[r][c]);
         fmt::print("\n");
     }

@@ -112,8 +112,6 @@ private:
     std::vector<Mode> labels_;
 };
 
-std::string label_name(int label) { return label == kNoneClass ? "none" : to_string(static_cast<Mode>(label)); }
-
 }  // namespace
 
 EvaluateResult evaluate_model(const EvaluateOptions& o) {
@@ -197,10 +195,10 @@ EvaluateResult evaluate_model(const EvaluateOptions& o) {
         std::vector<Mode> second_opinion = second_judge.judge(samples.images);
         std::vector<Mode> recognised;
         nlohmann::json labels;
-        for (int c = 0; c < kClassifierClasses; ++c) labels[label_name(c)] = 0;
+        for (int c = 0; c < kClassifierClasses; ++c) labels[class_name(c)] = 0;
         int64_t agreements = 0;
         for (size_t i = 0; i < verdicts.size(); ++i) {
-            labels[label_name(verdicts[i].label)] = labels[label_name(verdicts[i].label)].get<int64_t>() + 1;
+            labels[class_name(verdicts[i].label)] = labels[class_name(verdicts[i].label)].get<int64_t>() + 1;
             if (!verdicts[i].recognisable(o.confidence)) continue;
             recognised.push_back(static_cast<Mode>(verdicts[i].label));
             agreements += second_opinion[i] == recognised.back();
@@ -232,7 +230,7 @@ EvaluateResult evaluate_model(const EvaluateOptions& o) {
         std::vector<std::string> tile_labels;
         for (size_t i = 0; i < modes.size(); ++i)
             tile_labels.push_back(to_string(modes[i]) + "/" +
-                                  (verdicts[i].recognisable(o.confidence) ? label_name(verdicts[i].label) : "-"));
+                                  (verdicts[i].recognisable(o.confidence) ? class_name(verdicts[i].label) : "-"));
         write_png_grid((std::filesystem::path(result.output_dir) / fmt::format("samples_{}.png", name)).string(),
                        samples.images, 8, tile_labels, std::max<int>(1, 64 / dataset.image_size()));
     }

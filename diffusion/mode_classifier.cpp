@@ -29,6 +29,8 @@ constexpr uint64_t kNegativeValidationSeed = 0x76616c6964ULL;
 
 }  // namespace
 
+std::string class_name(int label) { return label == kNoneClass ? "none" : to_string(static_cast<Mode>(label)); }
+
 ModeClassifier::ModeClassifier(int64_t size, int64_t c, Generator& gen) : image_size(size), channels(c) {
     const int64_t groups = std::min<int64_t>(4, c);
     conv_in = register_module("conv_in", conv3x3(3, c, 1, gen));

@@ -26,6 +26,9 @@ namespace hd {
 inline constexpr int kNoneClass = kNumModes; // class 4: no recognisable object
 inline constexpr int kClassifierClasses = kNumModes + 1;
 
+/// "dog", "cat", "car", "truck" for a Mode index, "none" for kNoneClass.
+std::string class_name(int label);
+
 /// conv 3×3 (3→C) → [GN → SiLU → conv 3×3 stride 2] ×3 (C→2C→4C→4C) → GN → SiLU
 /// → mean over H×W → Linear(4C → 5).  images (N,3,S,S) -> logits (N,5)
 class ModeClassifier : public Module {

@@ -57,6 +57,13 @@ int line_count(const std::string& text) {
     return lines + (!text.empty() && text.back() != '\n');
 }
 
+// Bad input: exit code `code`, and one line that contains `message`.
+void check_one_line_error(const Run& run, int code, const std::string& message) {
+    CHECK(run.exit_code == code);
+    CHECK_THAT(run.output, Catch::Contains(message));
+    CHECK(line_count(run.output) == 1);
+}
+
 // A checkpoint-sized model that trains in well under a second.
 const std::string kTiny = "--image_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50 --epoch_size 32 --batch_size 16 --quiet";
 
@@ -73,15 +80,11 @@ bool stopped_at_stub(const Run& run) {
 TEST_CASE("an unknown model, z2 or sampler names the valid choices", "[cli]") {
     TempFolder dir;
     Run model = hd("train --model tiny --epochs 1", dir.path);
-    CHECK(model.exit_code == 2);
-    CHECK_THAT(model.output, Catch::Contains("unknown model 'tiny' (valid: flat, hierarchical)"));
-    CHECK(line_count(model.output) == 1);
+    check_one_line_error(model, 2, "unknown model 'tiny' (valid: flat, hierarchical)");
 
     std::ofstream(dir.path / "model.safetensors") << "x";
     Run z2 = hd("sample --model_path model.safetensors --z2 plant", dir.path);
-    CHECK(z2.exit_code == 2);
-    CHECK_THAT(z2.output, Catch::Contains("unknown z2 'plant' (valid: animal, vehicle)"));
-    CHECK(line_count(z2.output) == 1);
+    check_one_line_error(z2, 2, "unknown z2 'plant' (valid: animal, vehicle)");
 
     Run sampler = hd("evaluate --model_path model.safetensors --sampler euler", dir.path);
     CHECK(sampler.exit_code != 0);
@@ -102,15 +105,11 @@ TEST_CASE("impossible sizes are refused before any work", "[cli]") {
 TEST_CASE("a missing or corrupt checkpoint gets one clear line and exit code 1 or 2", "[cli]") {
     TempFolder dir;
     Run missing = hd("evaluate --model_path nowhere.safetensors", dir.path);
-    CHECK(missing.exit_code == 2);
-    CHECK_THAT(missing.output, Catch::Contains("no checkpoint at nowhere.safetensors"));
-    CHECK(line_count(missing.output) == 1);
+    check_one_line_error(missing, 2, "no checkpoint at nowhere.safetensors");
 
     std::ofstream(dir.path / "corrupt.safetensors") << "this is not a checkpoint at all, just text";
     Run corrupt = hd("sample --model_path corrupt.safetensors --z2 animal", dir.path);
-    CHECK(corrupt.exit_code == 1);
-    CHECK_THAT(corrupt.output, Catch::Contains("corrupt.safetensors"));
-    CHECK(line_count(corrupt.output) == 1);
+    check_one_line_error(corrupt, 1, "corrupt.safetensors");
 }
 
 TEST_CASE("an unwritable output path is refused without leaving a file", "[cli]") {
@@ -188,9 +187,7 @@ TEST_CASE("hd judge compares the classifier with hand labels and refuses bad lab
     std::ofstream(dir.path / "short.txt") << "dog dog\ncat cat\n";
 
     Run typo = hd("judge --grid real.png --labels typo.txt --image_size 16", dir.path);
-    CHECK(typo.exit_code == 2);
-    CHECK_THAT(typo.output, Catch::Contains("label 'horse' is not one of dog, cat, car, truck, none"));
-    CHECK(line_count(typo.output) == 1);
+    check_one_line_error(typo, 2, "label 'horse' is not one of dog, cat, car, truck, none");
 
     Run count = hd("judge --grid real.png --labels short.txt --image_size 16", dir.path);
     CHECK(count.exit_code == 2);
@@ -231,9 +228,7 @@ TEST_CASE("hd summarize gives the mean and spread over runs, per model and z2", 
 
     std::ofstream(dir.path / "broken.json") << "{\"model_kind\": ";
     Run broken = hd("summarize one.json broken.json", dir.path);
-    CHECK(broken.exit_code == 2);
-    CHECK_THAT(broken.output, Catch::Contains("broken.json is not valid JSON"));
-    CHECK(line_count(broken.output) == 1);
+    check_one_line_error(broken, 2, "broken.json is not valid JSON");
 }
 
 TEST_CASE("a tiny hd demo writes the whole report, with model B's prior", "[cli]") {
