@@ -34,8 +34,11 @@ namespace {
 // The demo's training budget (see README: how long it takes).
 TrainOptions demo_training() {
     TrainOptions t;
-    t.epochs = 40;
-    t.epoch_size = 6400; // 8,000 steps of 32 images per model: about 5m20s each at 32x32 on 2 cores (measured)
+    // 6,400 steps of 32 images per model. The machine's speed varies from day to day (FMA
+    // peak 532 GFLOP/s one day, 434 another): 8,000 steps took 11.9 minutes in all on the
+    // fast day and 16.4 on the slow one; 6,400 keeps the whole demo under 15 on both.
+    t.epochs = 32;
+    t.epoch_size = 6400;
     return t;
 }
 
@@ -96,10 +99,11 @@ void run_demo(DemoOptions o) {
     // 4. The report.
     std::string md = "# hdiff demo report\n\n";
     md += fmt::format("Model A (flat) and model B (hierarchical) trained with the same settings: {} epochs of {} images, "
-                      "batch {}, Adam lr {} ({} schedule), EMA {}, images {}×{}, UNet C={}, E={}, T={} ({} schedule). "
+                      "batch {}, Adam lr {} ({} schedule), EMA {}, loss weights Min-SNR-{} and colour {}, images {}×{}, UNet C={}, "
+                      "E={}, T={} ({} schedule). "
                       "Whole run: {:.1f} minutes on this machine.\n\n",
                       o.train.epochs, o.train.epoch_size, o.train.batch_size, o.train.learning_rate, o.train.lr_schedule,
-                      o.train.ema_decay, size, size, o.train.model.base_channels, o.train.model.embedding_dim,
+                      o.train.ema_decay, o.train.min_snr_gamma, o.train.colour_weight, size, size, o.train.model.base_channels, o.train.model.embedding_dim,
                       o.train.model.timesteps, o.train.model.schedule, minutes);
     md += fmt::format("## The data\n\n![dataset]({})\n\n", relative(data_grid, o.output));
     md += "## Metrics\n\nSamples per z2 drawn with " + evaluated[0].metrics["sampler"].get<std::string>() +

@@ -21,6 +21,8 @@ void add_train_command(CLI::App& app) {
     command->add_option("--grad_clip,--grad-clip", options->grad_clip, "max gradient norm (0 = off)")->capture_default_str();
     command->add_option("--min_snr,--min-snr", options->min_snr_gamma,
                         "Min-SNR-gamma loss weighting (0 = plain eps-MSE, 5 is the paper's choice)")->capture_default_str();
+    command->add_option("--colour_weight,--colour-weight", options->colour_weight,
+                        "weight of each channel's mean error, the sample's overall colour (0 = off)")->capture_default_str();
     command->add_option("--cond_dropout,--cond-dropout", options->condition_dropout,
                         "model A: probability of dropping z2 (enables --guidance when sampling)")->capture_default_str();
     command->add_option("--seed", options->seed, "seed of the weights and the training stream")->capture_default_str();

@@ -39,5 +39,6 @@ void add_demo_command(CLI::App& app);
 void add_dataset_command(CLI::App& app);
 void add_judge_command(CLI::App& app);
 void add_summarize_command(CLI::App& app);
+void add_probe_command(CLI::App& app);
 
 }  // namespace hd::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     hd::cli::add_dataset_command(app);
     hd::cli::add_judge_command(app);
     hd::cli::add_summarize_command(app);
+    hd::cli::add_probe_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -61,6 +61,8 @@ void validate(const TrainOptions& o) {
         throw UsageError("--cond_dropout applies to the flat model only");
     if (o.checkpoint_every < 1) throw UsageError("--checkpoint_every must be >= 1");
     if (!(o.min_snr_gamma >= 0.0f)) throw UsageError(fmt::format("--min_snr {} is impossible (valid: 0 = off, or > 0)", o.min_snr_gamma));
+    if (!(o.colour_weight >= 0.0f))
+        throw UsageError(fmt::format("--colour_weight {} is impossible (valid: 0 = off, or > 0)", o.colour_weight));
 }
 
 // Checks early that the output folder can take the checkpoint, so a long run cannot
@@ -170,6 +172,7 @@ TrainResult train_model(const TrainOptions& options_in) {
                       {"batch_size", std::to_string(o.batch_size)}, {"lr", fmt::format("{}", o.learning_rate)},
                       {"lr_schedule", o.lr_schedule}, {"warmup_steps", std::to_string(o.warmup_steps)},
                       {"ema_decay", fmt::format("{}", o.ema_decay)}, {"grad_clip", fmt::format("{}", o.grad_clip)}, {"min_snr_gamma", fmt::format("{}", o.min_snr_gamma)},
+                      {"colour_weight", fmt::format("{}", o.colour_weight)},
                       {"condition_dropout", fmt::format("{}", o.condition_dropout)}, {"seed", std::to_string(o.seed)}};
 
     // 2. Logs: the CSV is appended to on resume, so it holds the whole run.
@@ -192,6 +195,7 @@ TrainResult train_model(const TrainOptions& options_in) {
     const auto loop_start = std::chrono::steady_clock::now();
     const int64_t first_step = state.step;
     model->train();
+    const LossWeighting weighting{.min_snr_gamma = o.min_snr_gamma, .colour_weight = o.colour_weight};
     while (state.step < total_steps) {
         const float lr = learning_rate_at(o, state.step, total_steps);
         optimizer.set_learning_rate(lr);
@@ -203,10 +207,10 @@ TrainResult train_model(const TrainOptions& options_in) {
 
         Tensor loss, prior_loss, decoder_loss;
         if (o.model.kind == ModelKind::flat) {
-            loss = flat_losses(*model->image_model, model->schedule, batch, gen, o.min_snr_gamma).image;
+            loss = flat_losses(*model->image_model, model->schedule, batch, gen, weighting).image;
         } else {
             HierarchicalLosses losses =
-                hierarchical_losses(*model->prior, *model->image_model, model->schedule, batch, gen, o.min_snr_gamma);
+                hierarchical_losses(*model->prior, *model->image_model, model->schedule, batch, gen, weighting);
             prior_loss = losses.prior;
             decoder_loss = losses.decoder;
             loss = prior_loss + decoder_loss;

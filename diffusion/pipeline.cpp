@@ -10,14 +10,15 @@ Tensor one_hot_condition(Category z2, int64_t count) {
 }
 
 FlatLosses flat_losses(NoisePredictor& denoiser, const NoiseSchedule& schedule, const SyntheticDataset::Batch& batch,
-                       Generator& gen, float min_snr_gamma) {
-    return {diffusion_loss(denoiser, schedule, batch.images, batch.z2_onehot, gen, min_snr_gamma)};
+                       Generator& gen, const LossWeighting& image_weighting) {
+    return {diffusion_loss(denoiser, schedule, batch.images, batch.z2_onehot, gen, image_weighting)};
 }
 
 HierarchicalLosses hierarchical_losses(NoisePredictor& prior, NoisePredictor& decoder, const NoiseSchedule& schedule,
-                                       const SyntheticDataset::Batch& batch, Generator& gen, float min_snr_gamma) {
+                                       const SyntheticDataset::Batch& batch, Generator& gen,
+                                       const LossWeighting& image_weighting) {
     return {diffusion_loss(prior, schedule, batch.z1, batch.z2_onehot, gen),
-            diffusion_loss(decoder, schedule, batch.images, batch.z1, gen, min_snr_gamma)};
+            diffusion_loss(decoder, schedule, batch.images, batch.z1, gen, image_weighting)};
 }
 
 Tensor sample_flat(NoisePredictor& denoiser, const NoiseSchedule& schedule, Category z2, int64_t count,

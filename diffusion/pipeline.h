@@ -24,11 +24,12 @@ struct HierarchicalLosses {
     Tensor prior;   // ε-MSE of the prior on anchors z1 conditioned on z2
     Tensor decoder; // ε-MSE of the decoder on images conditioned on z1
 };
-/// min_snr_gamma: see diffusion_loss (0 = the plain ε-MSE); it weights the image losses only.
+/// `image_weighting` (see LossWeighting; default the plain ε-MSE) weights the image losses only.
 FlatLosses flat_losses(NoisePredictor& denoiser, const NoiseSchedule& schedule, const SyntheticDataset::Batch& batch,
-                       Generator& gen, float min_snr_gamma = 0.0f);
+                       Generator& gen, const LossWeighting& image_weighting = {});
 HierarchicalLosses hierarchical_losses(NoisePredictor& prior, NoisePredictor& decoder, const NoiseSchedule& schedule,
-                                       const SyntheticDataset::Batch& batch, Generator& gen, float min_snr_gamma = 0.0f);
+                                       const SyntheticDataset::Batch& batch, Generator& gen,
+                                       const LossWeighting& image_weighting = {});
 
 /// Model A: `count` images for z2 -> (count, 3, S, S).
 Tensor sample_flat(NoisePredictor& denoiser, const NoiseSchedule& schedule, Category z2, int64_t count,

@@ -92,20 +92,32 @@ Tensor q_sample(const NoiseSchedule& schedule, const Tensor& x0, const Tensor& t
 }
 
 Tensor diffusion_loss(NoisePredictor& model, const NoiseSchedule& schedule, const Tensor& x0, const Tensor& condition,
-                      Generator& gen, float min_snr_gamma) {
+                      Generator& gen, const LossWeighting& weighting) {
     Tensor t = random_timesteps(x0.size(0), schedule.steps(), gen);
     Tensor noise = Tensor::randn(x0.shape(), gen);
     Tensor x_t = q_sample(schedule, x0, t, noise);
     Tensor prediction = model.forward(x_t, t, condition);
-    if (min_snr_gamma <= 0.0f) return mse_loss(prediction, noise);
-    // per-sample mean squared error (B), weighted by min(SNR, γ)/SNR, then averaged
-    std::vector<double> weight(schedule.steps());
-    for (int64_t s = 0; s < schedule.steps(); ++s) {
-        const double snr = schedule.alpha_bars[s] / (1.0 - schedule.alpha_bars[s]);
-        weight[s] = std::min(snr, double(min_snr_gamma)) / snr;
+    const bool colour_term = weighting.colour_weight > 0.0f && x0.dim() == 4;
+    if (weighting.min_snr_gamma <= 0.0f && !colour_term) return mse_loss(prediction, noise);
+    const int64_t batch = x0.size(0);
+    Tensor error = sub(prediction, noise);
+    // per-sample mean squared error (B)
+    Tensor per_sample = mean(reshape(square(error), {batch, -1}), {1});
+    if (colour_term) {
+        // + λ · mean over channels of (the channel's mean error)²
+        Tensor channel_means = mean(reshape(error, {batch, x0.size(1), -1}), {2});
+        per_sample = add(per_sample, mul(mean(square(channel_means), {1}), weighting.colour_weight));
     }
-    Tensor per_sample = mean(reshape(square(sub(prediction, noise)), {x0.size(0), -1}), {1});
-    return mean(mul(per_sample, reshape(gather_per_sample(weight, t, 1), {x0.size(0)})));
+    if (weighting.min_snr_gamma > 0.0f) {
+        // × min(SNR, γ)/SNR
+        std::vector<double> weight(schedule.steps());
+        for (int64_t s = 0; s < schedule.steps(); ++s) {
+            const double snr = schedule.alpha_bars[s] / (1.0 - schedule.alpha_bars[s]);
+            weight[s] = std::min(snr, double(weighting.min_snr_gamma)) / snr;
+        }
+        per_sample = mul(per_sample, reshape(gather_per_sample(weight, t, 1), {batch}));
+    }
+    return mean(per_sample);
 }
 
 }  // namespace hd

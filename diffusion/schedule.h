@@ -38,16 +38,31 @@ Tensor random_timesteps(int64_t batch, int64_t steps, Generator& gen);
 /// x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε.  x0, noise: (B, …), t: (B) -> (B, …)
 Tensor q_sample(const NoiseSchedule& schedule, const Tensor& x0, const Tensor& t, const Tensor& noise);
 
-/// The ε-prediction loss of one batch: ‖ε - ε_θ(x_t, t, c)‖² averaged over every element,
-/// with fresh t and ε drawn from `gen`. x0: (B, …), condition: (B, condition_dim) -> shape ().
+/// How the ε-MSE of one sample is weighted. Neither weight moves the loss's minimiser —
+/// ε_θ = E[ε | x_t] for every t and every image — they only change which errors the
+/// gradient attends to first. Both zero is the handout's plain loss.
 ///
-/// With min_snr_gamma > 0, each sample's squared error is weighted by min(SNR_t, γ)/SNR_t,
+/// min_snr_gamma > 0: each sample's squared error is weighted by min(SNR_t, γ)/SNR_t,
 /// SNR_t = ᾱ_t/(1-ᾱ_t) (Min-SNR-γ, Hang et al. 2023). Uniform t makes the nearly clean
 /// timesteps — whose noise cannot be told from the image, so their error stays high —
 /// dominate the gradient; the weight shrinks them and leaves the noisy timesteps, which
-/// decide an image's layout and colours, at full weight. γ = 0 is the handout's plain loss.
+/// decide an image's layout and colours, at full weight.
+///
+/// colour_weight λ > 0 (images (B, C, H, W) only): adds λ·mean_c (mean_hw (ε_θ - ε))² — the
+/// error of each channel's mean, the image's overall colour. That error is one of H·W
+/// frequencies in the plain MSE, so the plain loss barely sees it, yet sampling divides it
+/// by √ᾱ_t (×157 at t = 999 on the linear schedule) when it forms x̂_0: a small mean error
+/// at large t becomes a colour cast of the whole sample. `hd probe` measures it.
+struct LossWeighting {
+    float min_snr_gamma = 0.0f;
+    float colour_weight = 0.0f;
+};
+
+/// The ε-prediction loss of one batch: ‖ε - ε_θ(x_t, t, c)‖² averaged over every element
+/// (weighted per `weighting`), with fresh t and ε drawn from `gen`.
+/// x0: (B, …), condition: (B, condition_dim) -> shape ().
 Tensor diffusion_loss(NoisePredictor& model, const NoiseSchedule& schedule, const Tensor& x0, const Tensor& condition,
-                      Generator& gen, float min_snr_gamma = 0.0f);
+                      Generator& gen, const LossWeighting& weighting = {});
 
 /// (B) values picked from a per-timestep table at the timesteps t, shaped (B,1,…,1) to
 /// broadcast against a (B, …) tensor of rank `rank`.

@@ -3,7 +3,7 @@
 # with one seed after another, evaluate each with many samples, and summarise the mean
 # and spread over the seeds.
 #
-#   SETTING  demo     the demo's defaults: 32×32, 40 epochs of 6,400 images (8,000 steps)
+#   SETTING  demo     the demo's defaults: 32×32, 32 epochs of 6,400 images (6,400 steps)
 #            handout  the handout's command: 64×64, `hd train --epochs 50` (50 epochs of
 #                     hd train's default 1,024 images: 1,600 steps)
 #            guidance model A only, at the demo's budget, trained with condition dropout 0.1
@@ -20,9 +20,9 @@ hd="$root/build/apps/hd"
 
 setting="${1:-}"
 case "$setting" in
-  demo) flags=(--image_size 32 --epochs 40 --epoch_size 6400) ;;
+  demo) flags=(--image_size 32 --epochs 32 --epoch_size 6400) ;;
   handout) flags=(--image_size 64 --epochs 50) ;;
-  guidance) flags=(--image_size 32 --epochs 40 --epoch_size 6400 --cond_dropout 0.1) ;;
+  guidance) flags=(--image_size 32 --epochs 32 --epoch_size 6400 --cond_dropout 0.1) ;;
   *) echo "experiment.sh: unknown setting '${setting}' (valid: demo, handout, guidance)" >&2; exit 2 ;;
 esac
 shift

@@ -143,6 +143,15 @@ TEST_CASE("training, sampling and evaluating a tiny model write their files", "[
     CHECK_THAT(evaluate.output, Catch::Contains("prior z1"));
     CHECK(fs::exists(dir.path / "checkpoints" / "mode_classifier_s16_d0.safetensors")); // cached beside the checkpoint
 
+    Run probe = hd("probe --model_path checkpoints/model_b.safetensors --num_images 4", dir.path);
+    if (stopped_at_stub(probe)) return;
+    REQUIRE(probe.exit_code == 0);
+    CHECK_THAT(probe.output, Catch::Contains("colour gain"));
+    CHECK(line_count(probe.output) == 13); // title, two header lines, nine timesteps, the note
+    check_one_line_error(hd("probe --model_path nowhere.safetensors", dir.path), 2, "no checkpoint at nowhere.safetensors");
+    check_one_line_error(hd("probe --model_path checkpoints/model_b.safetensors --num_images 0", dir.path), 2,
+                         "--num_images 0 is impossible");
+
     Run wrong_kind = hd("train --model flat --epochs 2 --resume --output checkpoints/model_b.safetensors " + kTiny, dir.path);
     CHECK(wrong_kind.exit_code == 2);
     CHECK_THAT(wrong_kind.output, Catch::Contains("holds a hierarchical model, not a flat one"));

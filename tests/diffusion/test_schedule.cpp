@@ -92,7 +92,39 @@ TEST_CASE("the Min-SNR weighted loss weights each sample by min(SNR, gamma)/SNR"
         expected_weighted += std::min(snr, 5.0) / snr * square_mean / 6.0;
         expected_plain += square_mean / 6.0;
     }
-    CHECK(diffusion_loss(zero, s, x0, condition, a, 5.0f).item() == Approx(expected_weighted).epsilon(1e-5));
+    CHECK(diffusion_loss(zero, s, x0, condition, a, {.min_snr_gamma = 5.0f}).item() == Approx(expected_weighted).epsilon(1e-5));
     CHECK(diffusion_loss(zero, s, x0, condition, b).item() == Approx(expected_plain).epsilon(1e-5));
     CHECK(expected_weighted < expected_plain); // low-noise samples (SNR > 5) are shrunk
+}
+
+TEST_CASE("the colour term adds lambda times the squared error of each channel's mean", "[schedule]") {
+    NoiseSchedule s = NoiseSchedule::linear(100);
+    ZeroPredictor zero;
+    const int64_t batch = 4, channels = 3, pixels = 5;
+    Tensor x0 = Tensor::zeros({batch, channels, 1, pixels});
+    Tensor condition = Tensor::zeros({batch, 2});
+    Generator a(9), b(9), c(9);
+    random_timesteps(batch, 100, c);
+    Tensor noise = Tensor::randn(x0.shape(), c);
+    const float lambda = 7.0f;
+    double plain = 0.0, colour = 0.0;
+    for (int64_t i = 0; i < batch; ++i)
+        for (int64_t ch = 0; ch < channels; ++ch) {
+            double channel_mean = 0.0;
+            for (int64_t p = 0; p < pixels; ++p) {
+                const double e = noise.data()[(i * channels + ch) * pixels + p];
+                plain += e * e / double(batch * channels * pixels);
+                channel_mean += e / double(pixels);
+            }
+            colour += channel_mean * channel_mean / double(batch * channels);
+        }
+    CHECK(diffusion_loss(zero, s, x0, condition, a, {.colour_weight = lambda}).item() ==
+          Approx(plain + lambda * colour).epsilon(1e-5));
+    CHECK(diffusion_loss(zero, s, x0, condition, b).item() == Approx(plain).epsilon(1e-5));
+    // Not an image (B, C, H, W): the term does not apply (the latent prior's loss).
+    Tensor z = Tensor::zeros({batch, 2});
+    Generator e(9), f(9);
+    CHECK(diffusion_loss(zero, s, z, condition, e, {.colour_weight = lambda}).item() ==
+          Approx(diffusion_loss(zero, s, z, condition, f).item()).epsilon(1e-6));
+    CHECK(colour > 0.0);
 }
