@@ -11,6 +11,7 @@
 #include "apps/commands.h"
 #include "apps/experiment.h"
 #include "autograd/autograd.h"
+#include "autograd/ops.h"
 #include "diffusion/schedule.h"
 
 #include <fmt/format.h>
@@ -29,16 +30,10 @@ struct ProbeOptions {
     bool raw_weights = false;
 };
 
-// (B, C, H, W) -> (B·C) means over the pixels of each image and channel.
+// (B, C, H, W) -> the (B·C) means over the pixels of each image and channel.
 std::vector<double> channel_means(const Tensor& x) {
-    const int64_t planes = x.size(0) * x.size(1), plane = x.size(2) * x.size(3);
-    std::vector<double> means(planes, 0.0);
-    for (int64_t p = 0; p < planes; ++p) {
-        const float* v = x.data() + p * plane;
-        for (int64_t i = 0; i < plane; ++i) means[p] += v[i];
-        means[p] /= double(plane);
-    }
-    return means;
+    const std::vector<float> means = mean(reshape(x, {x.size(0) * x.size(1), -1}), {1}).to_vector();
+    return {means.begin(), means.end()};
 }
 
 void run_probe(const ProbeOptions& o) {
