@@ -74,12 +74,7 @@ void run_probe(const ProbeOptions& o) {
         const Tensor& condition = model.config.kind == ModelKind::flat ? batch.z2_onehot : batch.z1;
         Tensor predicted = model.image_model->forward(x_t, t, condition);
 
-        double mse = 0.0;
-        for (int64_t i = 0; i < predicted.numel(); ++i) {
-            const double d = double(predicted.data()[i]) - noise.data()[i];
-            mse += d * d;
-        }
-        mse /= double(predicted.numel());
+        const double mse = mse_loss(predicted, noise).item();
         const std::vector<double> predicted_means = channel_means(predicted), noise_means = channel_means(noise);
         double square_error[3] = {};
         for (size_t p = 0; p < predicted_means.size(); ++p) {
@@ -90,12 +85,8 @@ void run_probe(const ProbeOptions& o) {
 
         // The gain: shift x_t by δ in every pixel and channel, see how far ε̂'s mean moves.
         const float delta = 0.05f;
-        Tensor shifted = x_t.clone();
-        for (int64_t i = 0; i < shifted.numel(); ++i) shifted.data()[i] += delta;
-        Tensor predicted_shifted = model.image_model->forward(shifted, t, condition);
-        double gain = 0.0;
-        for (int64_t i = 0; i < predicted.numel(); ++i) gain += double(predicted_shifted.data()[i]) - predicted.data()[i];
-        gain /= double(predicted.numel()) * delta;
+        Tensor predicted_shifted = model.image_model->forward(add(x_t, delta), t, condition);
+        const double gain = (mean(predicted_shifted).item() - mean(predicted).item()) / delta;
 
         const double alpha_bar = model.schedule.alpha_bars[step];
         const double noise_share = (1.0 - alpha_bar) / double(pixels);
