@@ -20,6 +20,7 @@
 // hidden. Parts 6–7 (trained checkpoints, evaluation reports) are tracked, not scored.
 #include "apps/commands.h"
 #include "apps/grade_support.h"
+#include "nn/files.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -96,17 +97,6 @@ void write_if_changed(const fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary);
     out << text;
     if (!out) throw std::runtime_error("grade: cannot write " + path.string());
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`.
-void write_atomically(const fs::path& path, const std::string& text) {
-    const fs::path temporary = path.string() + fmt::format(".tmp{}", getpid());
-    {
-        std::ofstream out(temporary, std::ios::binary);
-        out << text;
-        if (!out) throw std::runtime_error("grade: cannot write " + temporary.string());
-    }
-    fs::rename(temporary, path);
 }
 
 bool is_source_tree(const fs::path& dir) {
@@ -494,7 +484,7 @@ void grade(const Options& options) {
                                    {"tests", tests}};
     const fs::path output = fs::absolute(options.output);
     if (output.has_parent_path()) fs::create_directories(output.parent_path());
-    write_atomically(output, report.dump(2) + "\n");
+    write_file_atomic(output.string(), report.dump(2) + "\n");
 
     std::printf("\n%s", tracker.c_str());
     std::printf("results: %s   logs: %s\n", output.c_str(), results_dir.c_str());

@@ -1,15 +1,15 @@
-// files.h — writing result files so that a failure never leaves half a file behind.
+// files.h — the command line's file writing: nn/files.h's one safe path, with its
+// errors turned into the command line's one-line usage errors.
 #pragma once
 
 #include <string>
 
 namespace hd::cli {
 
-/// Writes `content` to `path` through a temporary file and a rename; creates the parent
-/// folder. Throws UsageError naming the path when it cannot be written.
+/// hd::write_file_atomic; a FileError becomes a UsageError with the same message.
 void write_file_atomic(const std::string& path, const std::string& content);
 
-/// Creates a folder (and its parents); throws UsageError naming it when that fails.
+/// hd::make_directory; a FileError becomes a UsageError with the same message.
 void make_directory(const std::string& path);
 
 }  // namespace hd::cli

@@ -1,11 +1,12 @@
 // image_io.cpp — PNG writing/reading through stb, grids of image tensors, and the 5×7 font.
 #include "diffusion/image_io.h"
 
+#include "nn/files.h"
+
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -42,24 +43,28 @@ Rgb8 RgbImage::at(int x, int y) const {
 
 // ---- PNG files --------------------------------------------------------------------------
 
+namespace {
+
+// stb's write callback: appends the encoded bytes to a std::string.
+void append_to_string(void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+}
+
+// A PNG is a picture of at most a few thousand pixels a side; anything bigger is not ours.
+constexpr size_t kMaxPngBytes = size_t{256} << 20;
+
+}  // namespace
+
 void write_png(const std::string& path, const uint8_t* rgb, int width, int height) {
     if (width < 1 || height < 1)
         throw std::invalid_argument("write_png: '" + path + "': size " + std::to_string(width) + "x" +
                                     std::to_string(height) + " (valid: both at least 1)");
-    // Write next to the target, then rename: rename within a directory is atomic, so
-    // readers see either the old picture or the new one, never a torn file.
-    std::string temp = path + ".tmp";
-    errno = 0;
-    if (stbi_write_png(temp.c_str(), width, height, 3, rgb, width * 3) == 0) {
-        std::string reason = errno != 0 ? std::strerror(errno) : "stb_image_write failed";
-        std::remove(temp.c_str());
-        throw std::runtime_error("write_png: cannot write '" + path + "' (" + reason + ")");
-    }
-    if (std::rename(temp.c_str(), path.c_str()) != 0) {
-        std::string reason = std::strerror(errno);
-        std::remove(temp.c_str());
-        throw std::runtime_error("write_png: cannot write '" + path + "' (" + reason + ")");
-    }
+    // Encode in memory, then write through the one safe path: a full disk or a special
+    // file as the target leaves the old picture as it was.
+    std::string encoded;
+    if (stbi_write_png_to_func(append_to_string, &encoded, width, height, 3, rgb, width * 3) == 0)
+        throw std::runtime_error("write_png: cannot encode '" + path + "' (stb_image_write failed)");
+    write_file_atomic(path, encoded);
 }
 
 void write_png(const std::string& path, const RgbImage& image) {
@@ -67,10 +72,12 @@ void write_png(const std::string& path, const RgbImage& image) {
 }
 
 RgbImage read_png(const std::string& path) {
+    const std::string bytes = read_file_bounded(path, kMaxPngBytes);
     int width = 0, height = 0, channels = 0;
-    unsigned char* data = stbi_load(path.c_str(), &width, &height, &channels, 3);
+    unsigned char* data = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
+                                                static_cast<int>(bytes.size()), &width, &height, &channels, 3);
     if (data == nullptr)
-        throw std::runtime_error("read_png: cannot read '" + path + "' (" + stbi_failure_reason() + ")");
+        throw std::runtime_error("cannot read " + path + ": not a PNG picture (" + stbi_failure_reason() + ")");
     RgbImage image;
     image.width = width;
     image.height = height;

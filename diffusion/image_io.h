@@ -36,12 +36,14 @@ struct RgbImage {
     Rgb8 at(int x, int y) const;
 };
 
-/// Writes `width`×`height` RGB bytes (row-major) as a PNG, atomically; throws
-/// std::runtime_error naming the path if it cannot.
+/// Writes `width`×`height` RGB bytes (row-major) as a PNG through write_file_atomic
+/// (nn/files.h): the old file stays whole unless the new one was written; throws
+/// FileError naming the path and the reason ("disk full", "is a device", …).
 void write_png(const std::string& path, const uint8_t* rgb, int width, int height);
 /// The same for an RgbImage.
 void write_png(const std::string& path, const RgbImage& image);
-/// Reads a PNG (any channel count) as RGB; throws std::runtime_error naming the path.
+/// Reads a PNG (any channel count, regular files only) as RGB; throws FileError or
+/// std::runtime_error naming the path.
 RgbImage read_png(const std::string& path);
 
 /// Width in pixels of `text` in the built-in 5×7 font at an integer `scale`.

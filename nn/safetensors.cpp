@@ -14,19 +14,14 @@
 // - The header must start with '{' and may end with spaces (the writer's padding).
 #include "nn/safetensors.h"
 
+#include "nn/files.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -49,6 +44,9 @@ namespace {
 // The reference implementation refuses headers above 100 MB, so that a file cannot make
 // a reader parse an absurd amount of JSON; hdiff's headers are a few kilobytes.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+// The largest file the loader reads: hdiff's checkpoints are megabytes; anything near this
+// is not one of ours, and reading it would only exhaust memory.
+constexpr size_t kMaxFileBytes = size_t{4} << 30;
 constexpr uint64_t kLengthFieldBytes = 8;
 constexpr int64_t kF32Bytes = 4;
 constexpr const char* kMetadataKey = "__metadata__";
@@ -57,7 +55,6 @@ constexpr const char* kMetadataKey = "__metadata__";
     throw CheckpointError(what + ": " + problem);
 }
 
-std::string errno_message(int err) { return std::generic_category().message(err); }
 
 // A name from the file, with control characters escaped, so that every error stays on
 // one line whatever the file contains.
@@ -282,65 +279,6 @@ std::string serialize(const std::vector<std::pair<std::string, Tensor>>& tensors
     return bytes;
 }
 
-// Writes `bytes` to a fresh temporary file beside `path` and renames it over `path`.
-void write_atomically(const std::string& path, const std::string& bytes) {
-    // pid + a process-wide counter keeps concurrent writers (processes or threads) apart.
-    static std::atomic<uint64_t> counter{0};
-    const std::string temp = fmt::format("{}.tmp.{}.{}", path, ::getpid(), counter++);
-
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        fail(path, fmt::format("cannot write checkpoint: cannot create temporary file '{}': {}",
-                               temp, errno_message(errno)));
-    auto abandon = [&](const std::string& step, int err) {
-        if (fd >= 0) ::close(fd);
-        ::unlink(temp.c_str());
-        fail(path, fmt::format("cannot write checkpoint: {} '{}': {}", step, temp,
-                               errno_message(err)));
-    };
-
-    size_t written = 0;
-    while (written < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) abandon("writing", errno);
-        written += size_t(n);
-    }
-    if (::fsync(fd) != 0) abandon("syncing", errno);
-    const int closed = ::close(fd);
-    fd = -1;
-    if (closed != 0) abandon("closing", errno);
-    if (::rename(temp.c_str(), path.c_str()) != 0) abandon("renaming", errno);
-
-    // Make the rename itself durable. Best effort: the file is complete either way.
-    std::string directory = std::filesystem::path(path).parent_path().string();
-    int dir_fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd >= 0) {
-        ::fsync(dir_fd);
-        ::close(dir_fd);
-    }
-}
-
-std::string read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(path, fmt::format("cannot open checkpoint: {}", errno_message(errno)));
-    std::string bytes;
-    char buffer[1 << 16];
-    while (true) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int err = errno;
-            ::close(fd);
-            fail(path, fmt::format("cannot read checkpoint: {}", errno_message(err)));
-        }
-        if (n == 0) break;
-        bytes.append(buffer, size_t(n));
-    }
-    ::close(fd);
-    return bytes;
-}
-
 }  // namespace
 
 const Tensor* NamedTensors::find(const std::string& name) const {
@@ -403,11 +341,22 @@ NamedTensors parse_safetensors(const std::string& bytes, const std::string& what
 void save_safetensors(const std::string& path,
                       const std::vector<std::pair<std::string, Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata) {
-    write_atomically(path, serialize(tensors, metadata, path));
+    const std::string bytes = serialize(tensors, metadata, path);
+    try {
+        write_file_atomic(path, bytes);
+    } catch (const FileError& e) {
+        throw CheckpointError(e.what());
+    }
 }
 
 NamedTensors load_safetensors(const std::string& path) {
-    return parse_safetensors(read_file(path), path);
+    std::string bytes;
+    try {
+        bytes = read_file_bounded(path, kMaxFileBytes);
+    } catch (const FileError& e) {
+        throw CheckpointError(e.what());
+    }
+    return parse_safetensors(bytes, path);
 }
 
 void check_tensor_set(const NamedTensors& checkpoint,

@@ -54,14 +54,15 @@ std::string serialize_safetensors(const std::vector<std::pair<std::string, Tenso
 /// Parses and validates a whole safetensors file held in `bytes`; `what` names it in errors.
 NamedTensors parse_safetensors(const std::string& bytes, const std::string& what);
 
-/// Writes a checkpoint atomically: a unique temporary file next to `path`, flushed and
-/// fsync'ed, then renamed over `path`. On failure the temporary file is removed, `path`
-/// is untouched, and CheckpointError names the path and the reason.
+/// Writes a checkpoint through write_file_atomic (nn/files.h): `path` keeps its old
+/// content unless the whole new file was written; CheckpointError names the path and
+/// the reason ("disk full", "it is a device, not a regular file", …).
 void save_safetensors(const std::string& path,
                       const std::vector<std::pair<std::string, Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
-/// Reads and validates the checkpoint at `path` (see parse_safetensors).
+/// Reads (regular files only, at most 4 GiB) and validates the checkpoint at `path`
+/// (see parse_safetensors).
 NamedTensors load_safetensors(const std::string& path);
 
 /// Checks that `checkpoint` holds exactly the `expected` tensor names with the expected
