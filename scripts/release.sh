@@ -9,10 +9,10 @@
 # "// END PART N" only the `throw NotImplemented("Part N: …")` line (the marker of
 # STYLE.md point 6).
 # After packing, the archive is checked in a temporary folder, as a student would use it:
-#   extract -> configure (homework/CMakeLists.txt picks homework/, since solutions/ is
-#   absent) -> build -> the framework tests pass (autograd, nn, diffusion) -> every Part
-#   test fails with its Part's NotImplemented message -> `hd grade` scores 0/100 with a
-#   reason per Part.
+#   extract -> the release's own README test command, scripts/test.sh (it configures —
+#   homework/CMakeLists.txt picks homework/, since solutions/ is absent — builds, passes
+#   the framework tests and reports 0 of 5 Parts) -> every Part test fails with its
+#   Part's NotImplemented message -> `hd grade` scores 0/100 with a reason per Part.
 # Exits non-zero on any deviation. OUT_DIR defaults to <repo>/dist. With --no-check it
 # only packs (scripts/gradescope_bundle.sh starts from the packed tree).
 set -euo pipefail
@@ -73,19 +73,13 @@ trap 'rm -rf "$check"' EXIT
 echo "== 3. checking it in $check"
 tar -C "$check" -xzf "$archive"
 tree="$check/hdiff-student"
-cmake -S "$tree" -B "$tree/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$check/configure.log" 2>&1 ||
-  { tail -20 "$check/configure.log"; fail "configure"; }
-grep -q "hdiff: homework Parts from $tree/homework" "$check/configure.log" ||
-  fail "the release does not build the Parts from homework/ ($(grep 'homework Parts' "$check/configure.log"))"
-echo "  configured: Parts from homework/"
-cmake --build "$tree/build" -j "$jobs" --target hd_tests_autograd hd_tests_nn hd_tests_diffusion hd_tests hd \
-  >"$check/build.log" 2>&1 || { grep -E "error|FAILED" "$check/build.log" | head -20; fail "build"; }
-echo "  built"
-
-for suite in hd_tests_autograd hd_tests_nn hd_tests_diffusion; do
-  (cd "$tree" && "$tree/build/tests/$suite" >"$check/$suite.log" 2>&1) || { tail -30 "$check/$suite.log"; fail "$suite"; }
-  echo "  $suite: $(grep -E '^(All tests passed|test cases:)' "$check/$suite.log" | tail -1)"
-done
+# Exactly what the release's README tells a student to run.
+(cd "$tree" && scripts/test.sh) >"$check/test.log" 2>&1 || { tail -30 "$check/test.log"; fail "the release's scripts/test.sh"; }
+grep -qx "HD_PARTS_DIR:PATH=$tree/homework" "$tree/build/CMakeCache.txt" ||
+  fail "the release does not build the Parts from homework/ ($(grep 'HD_PARTS_DIR' "$tree/build/CMakeCache.txt"))"
+echo "  scripts/test.sh (the README's test command) passes in the release; it printed:"
+sed -n '/^== framework tests/,$p' "$check/test.log" | grep -E '^(==|  [✓✗]|[0-9]+% tests passed)' | sed 's/^/    /'
+grep -q "0 of 5 Parts pass" "$check/test.log" || fail "the release's test command does not report 0 of 5 Parts on the stubs"
 
 for part in 1 2 3 4 5; do
   log="$check/part$part.log"
