@@ -17,17 +17,33 @@ namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;
 
-// Finds `name` in a state list and checks its shape.
-const Tensor& find_state(const std::vector<std::pair<std::string, Tensor>>& state, const std::string& name,
-                         const Shape& shape) {
-    for (const auto& [key, tensor] : state)
-        if (key == name) {
-            if (tensor.shape() != shape)
-                throw std::invalid_argument(fmt::format("optimizer state '{}' has shape {}, expected {}", name,
-                                                        shape_str(tensor.shape()), shape_str(shape)));
-            return tensor;
-        }
-    throw std::invalid_argument(fmt::format("optimizer state '{}' is missing", name));
+std::vector<Tensor> tensors_of(const NamedParameters& named) {
+    std::vector<Tensor> tensors;
+    for (const auto& [name, tensor] : named) tensors.push_back(tensor);
+    return tensors;
+}
+
+std::vector<std::string> names_of(const NamedParameters& named) {
+    std::vector<std::string> names;
+    for (const auto& [name, tensor] : named) names.push_back(name);
+    return names;
+}
+
+const Tensor* find_entry(const std::vector<std::pair<std::string, Tensor>>& state, const std::string& key) {
+    for (const auto& [name, tensor] : state)
+        if (name == key) return &tensor;
+    return nullptr;
+}
+
+// The state entry `key` with its shape checked.
+const Tensor& checked_entry(const std::vector<std::pair<std::string, Tensor>>& state, const std::string& key,
+                            const Shape& shape) {
+    const Tensor* found = find_entry(state, key);
+    if (!found) throw std::invalid_argument(fmt::format("optimizer state '{}' is missing", key));
+    if (found->shape() != shape)
+        throw std::invalid_argument(fmt::format("optimizer state '{}' has shape {}, expected {}", key,
+                                                shape_str(found->shape()), shape_str(shape)));
+    return *found;
 }
 
 void copy_into(Tensor& dst, const Tensor& src) { std::memcpy(dst.data(), src.data(), sizeof(float) * dst.numel()); }
@@ -37,10 +53,25 @@ Tensor step_tensor(int64_t steps) { return Tensor::scalar(static_cast<float>(ste
 
 }  // namespace
 
-Optimizer::Optimizer(std::vector<Tensor> parameters) : parameters_(std::move(parameters)) {
+Optimizer::Optimizer(std::vector<Tensor> parameters, std::vector<std::string> names)
+    : parameters_(std::move(parameters)), names_(std::move(names)) {
     for (const Tensor& p : parameters_)
         if (!p.defined() || !p.is_leaf())
             throw std::invalid_argument("Optimizer: every parameter must be a defined leaf tensor");
+    if (!names_.empty() && names_.size() != parameters_.size())
+        throw std::invalid_argument(fmt::format("Optimizer: {} names for {} parameters", names_.size(), parameters_.size()));
+}
+
+std::string Optimizer::state_key(const std::string& kind, size_t k) const {
+    return names_.empty() ? fmt::format("{}.{}", kind, k) : kind + "." + names_[k];
+}
+
+const Tensor& Optimizer::find_state(const std::vector<std::pair<std::string, Tensor>>& state, const std::string& kind,
+                                    size_t k) const {
+    // Checkpoints written before the state was keyed by name hold "<kind>.<index>".
+    const std::string key = state_key(kind, k), by_index = fmt::format("{}.{}", kind, k);
+    if (!find_entry(state, key) && find_entry(state, by_index)) return checked_entry(state, by_index, parameters_[k].shape());
+    return checked_entry(state, key, parameters_[k].shape());
 }
 
 void Optimizer::zero_grad() {
@@ -52,6 +83,10 @@ void Optimizer::zero_grad() {
 SGD::SGD(std::vector<Tensor> parameters, SGDOptions opts) : Optimizer(std::move(parameters)), options(opts) {
     learning_rate_ = opts.learning_rate;
     for (const Tensor& p : parameters_) velocity_.push_back(Tensor::zeros(p.shape()));
+}
+
+SGD::SGD(const NamedParameters& parameters, SGDOptions opts) : SGD(tensors_of(parameters), opts) {
+    names_ = names_of(parameters);
 }
 
 void SGD::step() {
@@ -75,14 +110,13 @@ void SGD::step() {
 
 std::vector<std::pair<std::string, Tensor>> SGD::state() const {
     std::vector<std::pair<std::string, Tensor>> out{{"step", step_tensor(steps_)}};
-    for (size_t k = 0; k < velocity_.size(); ++k) out.emplace_back(fmt::format("velocity.{}", k), velocity_[k]);
+    for (size_t k = 0; k < velocity_.size(); ++k) out.emplace_back(state_key("velocity", k), velocity_[k]);
     return out;
 }
 
 void SGD::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
-    steps_ = static_cast<int64_t>(find_state(state, "step", {}).item());
-    for (size_t k = 0; k < velocity_.size(); ++k)
-        copy_into(velocity_[k], find_state(state, fmt::format("velocity.{}", k), velocity_[k].shape()));
+    steps_ = static_cast<int64_t>(checked_entry(state, "step", {}).item());
+    for (size_t k = 0; k < velocity_.size(); ++k) copy_into(velocity_[k], find_state(state, "velocity", k));
 }
 
 // ---- Adam / AdamW -----------------------------------------------------------------
@@ -95,7 +129,15 @@ Adam::Adam(std::vector<Tensor> parameters, AdamOptions opts) : Optimizer(std::mo
     }
 }
 
+Adam::Adam(const NamedParameters& parameters, AdamOptions opts) : Adam(tensors_of(parameters), opts) {
+    names_ = names_of(parameters);
+}
+
 AdamW::AdamW(std::vector<Tensor> parameters, AdamOptions opts) : Adam(std::move(parameters), opts) {
+    decoupled_weight_decay_ = true;
+}
+
+AdamW::AdamW(const NamedParameters& parameters, AdamOptions opts) : Adam(parameters, opts) {
     decoupled_weight_decay_ = true;
 }
 
@@ -131,17 +173,17 @@ void Adam::step() {
 std::vector<std::pair<std::string, Tensor>> Adam::state() const {
     std::vector<std::pair<std::string, Tensor>> out{{"step", step_tensor(steps_)}};
     for (size_t k = 0; k < exp_avg_.size(); ++k) {
-        out.emplace_back(fmt::format("exp_avg.{}", k), exp_avg_[k]);
-        out.emplace_back(fmt::format("exp_avg_sq.{}", k), exp_avg_sq_[k]);
+        out.emplace_back(state_key("exp_avg", k), exp_avg_[k]);
+        out.emplace_back(state_key("exp_avg_sq", k), exp_avg_sq_[k]);
     }
     return out;
 }
 
 void Adam::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
-    steps_ = static_cast<int64_t>(find_state(state, "step", {}).item());
+    steps_ = static_cast<int64_t>(checked_entry(state, "step", {}).item());
     for (size_t k = 0; k < exp_avg_.size(); ++k) {
-        copy_into(exp_avg_[k], find_state(state, fmt::format("exp_avg.{}", k), exp_avg_[k].shape()));
-        copy_into(exp_avg_sq_[k], find_state(state, fmt::format("exp_avg_sq.{}", k), exp_avg_sq_[k].shape()));
+        copy_into(exp_avg_[k], find_state(state, "exp_avg", k));
+        copy_into(exp_avg_sq_[k], find_state(state, "exp_avg_sq", k));
     }
 }
 

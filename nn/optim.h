@@ -13,24 +13,37 @@
 
 namespace hd {
 
+/// Parameters with their names, as Module::named_parameters() lists them.
+using NamedParameters = std::vector<std::pair<std::string, Tensor>>;
+
 class Optimizer {
 public:
-    explicit Optimizer(std::vector<Tensor> parameters);
+    /// With `names` (one per parameter) the state is keyed by parameter name; without, by index.
+    explicit Optimizer(std::vector<Tensor> parameters, std::vector<std::string> names = {});
     virtual ~Optimizer() = default;
     /// One update from the current gradients (parameters without a gradient are skipped).
     virtual void step() = 0;
     /// Drops every parameter's gradient.
     void zero_grad();
-    /// The optimizer's state as named tensors ("exp_avg.3", …) plus a step count, for checkpoints.
+    /// The optimizer's state as named tensors plus a step count, for checkpoints:
+    /// "exp_avg.unet.conv_in.weight", … for named parameters ("exp_avg.3" by index otherwise).
     virtual std::vector<std::pair<std::string, Tensor>> state() const = 0;
-    /// Restores state() output; throws std::invalid_argument naming a missing or mis-shaped entry.
+    /// Restores state() output — by name, or by index as older checkpoints stored it; throws
+    /// std::invalid_argument naming a missing or mis-shaped entry.
     virtual void load_state(const std::vector<std::pair<std::string, Tensor>>& state) = 0;
     int64_t step_count() const { return steps_; }
     float learning_rate() const { return learning_rate_; }
     void set_learning_rate(float lr) { learning_rate_ = lr; }
 
 protected:
+    /// The state key of parameter k: "<kind>.<name>", or "<kind>.<k>" without names.
+    std::string state_key(const std::string& kind, size_t k) const;
+    /// The entry of parameter k's state of `kind`, by name or else by index; checks its shape.
+    const Tensor& find_state(const std::vector<std::pair<std::string, Tensor>>& state, const std::string& kind,
+                             size_t k) const;
+
     std::vector<Tensor> parameters_;
+    std::vector<std::string> names_; // empty: state keyed by index
     float learning_rate_ = 0.0f;
     int64_t steps_ = 0;
 };
@@ -44,6 +57,7 @@ struct SGDOptions {
 class SGD : public Optimizer {
 public:
     SGD(std::vector<Tensor> parameters, SGDOptions options = {});
+    SGD(const NamedParameters& parameters, SGDOptions options = {});
     void step() override;
     std::vector<std::pair<std::string, Tensor>> state() const override;
     void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
@@ -68,6 +82,7 @@ struct AdamOptions {
 class Adam : public Optimizer {
 public:
     Adam(std::vector<Tensor> parameters, AdamOptions options = {});
+    Adam(const NamedParameters& parameters, AdamOptions options = {});
     void step() override;
     std::vector<std::pair<std::string, Tensor>> state() const override;
     void load_state(const std::vector<std::pair<std::string, Tensor>>& state) override;
@@ -86,6 +101,7 @@ private:
 class AdamW : public Adam {
 public:
     AdamW(std::vector<Tensor> parameters, AdamOptions options = {.weight_decay = 1e-2f});
+    AdamW(const NamedParameters& parameters, AdamOptions options = {.weight_decay = 1e-2f});
 };
 
 /// Scales all gradients so their joint L2 norm is at most max_norm; returns the norm

@@ -94,6 +94,30 @@ TEST_CASE("restoring optimizer state resumes exactly where it stopped", "[optim]
     CHECK_THROWS_WITH(other.load_state({}), Catch::Contains("'step' is missing"));
 }
 
+TEST_CASE("optimizer state is keyed by parameter name, and index-keyed state still loads", "[optim]") {
+    Tensor weight = parameter_with_grad({1.0f, 2.0f}, {0.5f, -0.5f});
+    Tensor bias = parameter_with_grad({3.0f}, {1.0f});
+    Adam named(NamedParameters{{"layer.weight", weight}, {"layer.bias", bias}});
+    named.step();
+    std::vector<std::string> keys;
+    for (const auto& [key, tensor] : named.state()) keys.push_back(key);
+    CHECK(keys == std::vector<std::string>{"step", "exp_avg.layer.weight", "exp_avg_sq.layer.weight",
+                                           "exp_avg.layer.bias", "exp_avg_sq.layer.bias"});
+
+    // An older checkpoint stored the same state by index: it loads into the named optimizer.
+    Adam by_index({weight, bias});
+    by_index.step();
+    Adam restored(NamedParameters{{"layer.weight", Tensor::zeros({2}, true)}, {"layer.bias", Tensor::zeros({1}, true)}});
+    restored.load_state(by_index.state());
+    CHECK(restored.step_count() == 1);
+    for (size_t k = 1; k < 5; ++k) CHECK(restored.state()[k].second.to_vector() == by_index.state()[k].second.to_vector());
+
+    Adam renamed(NamedParameters{{"other.weight", Tensor::zeros({2}, true)}, {"other.bias", Tensor::zeros({1}, true)}});
+    CHECK_THROWS_WITH(renamed.load_state(named.state()), Catch::Contains("'exp_avg.other.weight' is missing"));
+    SGD momentum(NamedParameters{{"w", weight}}, {.momentum = 0.9f});
+    CHECK(momentum.state()[1].first == "velocity.w");
+}
+
 TEST_CASE("clip_grad_norm scales gradients to the maximum norm and reports the original", "[optim]") {
     Tensor a = parameter_with_grad({0.0f, 0.0f}, {3.0f, 0.0f});
     Tensor b = parameter_with_grad({0.0f}, {4.0f});
