@@ -1,6 +1,8 @@
 // pipeline.cpp — see pipeline.h.
 #include "diffusion/pipeline.h"
 
+#include <algorithm>
+
 namespace hd {
 
 Tensor one_hot_condition(Category z2, int64_t count) {
@@ -9,16 +11,29 @@ Tensor one_hot_condition(Category z2, int64_t count) {
     return c;
 }
 
+Tensor drop_condition(const Tensor& condition, float p, Generator& gen) {
+    if (p <= 0.0f) return condition;
+    Tensor dropped = condition.clone();
+    const int64_t rows = condition.size(0), width = condition.numel() / std::max<int64_t>(rows, 1);
+    for (int64_t b = 0; b < rows; ++b)
+        if (gen.uniform() < p) std::fill_n(dropped.data() + b * width, width, 0.0f);
+    return dropped;
+}
+
 FlatLosses flat_losses(NoisePredictor& denoiser, const NoiseSchedule& schedule, const SyntheticDataset::Batch& batch,
-                       Generator& gen, const LossWeighting& image_weighting) {
-    return {diffusion_loss(denoiser, schedule, batch.images, batch.z2_onehot, gen, image_weighting)};
+                       Generator& gen, const LossWeighting& image_weighting, const ConditionDropout& dropout) {
+    const Tensor z2 = drop_condition(batch.z2_onehot, dropout.image, gen);
+    return {diffusion_loss(denoiser, schedule, batch.images, z2, gen, image_weighting)};
 }
 
 HierarchicalLosses hierarchical_losses(NoisePredictor& prior, NoisePredictor& decoder, const NoiseSchedule& schedule,
                                        const SyntheticDataset::Batch& batch, Generator& gen,
-                                       const LossWeighting& image_weighting) {
-    return {diffusion_loss(prior, schedule, batch.z1, batch.z2_onehot, gen),
-            diffusion_loss(decoder, schedule, batch.images, batch.z1, gen, image_weighting)};
+                                       const LossWeighting& image_weighting, const ConditionDropout& dropout) {
+    // The prior's target is always the example's true z1; only the conditions are dropped.
+    const Tensor z2 = drop_condition(batch.z2_onehot, dropout.prior, gen);
+    Tensor prior_loss = diffusion_loss(prior, schedule, batch.z1, z2, gen);
+    const Tensor z1 = drop_condition(batch.z1, dropout.image, gen);
+    return {prior_loss, diffusion_loss(decoder, schedule, batch.images, z1, gen, image_weighting)};
 }
 
 Tensor sample_flat(NoisePredictor& denoiser, const NoiseSchedule& schedule, Category z2, int64_t count,
