@@ -11,7 +11,10 @@
 // Shape legend: S image side, R references per mode, N images to classify.
 #include "diffusion/dataset.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -637,6 +640,43 @@ Mode parse_mode(const std::string& name) {
     for (Mode m : all_modes())
         if (to_string(m) == name) return m;
     throw std::invalid_argument("unknown z1 '" + name + "' (valid: dog, cat, car, truck)");
+}
+
+void set_p_data(DatasetOptions& options, const std::string& spec) {
+    const std::string form = " (valid: e.g. dog=0.8,car=0.5 — a mode of each z2 with its probability in [0, 1])";
+    if (spec.empty()) throw std::invalid_argument("p_data: empty" + form);
+    bool animal_set = false, vehicle_set = false;
+    size_t start = 0;
+    while (start <= spec.size()) {
+        const size_t end = std::min(spec.find(',', start), spec.size());
+        const std::string entry = spec.substr(start, end - start);
+        const size_t equals = entry.find('=');
+        if (equals == std::string::npos) throw std::invalid_argument("p_data: '" + entry + "' has no '='" + form);
+        const std::string name = entry.substr(0, equals), value_text = entry.substr(equals + 1);
+        Mode mode{};
+        try {
+            mode = parse_mode(name);
+        } catch (const std::invalid_argument&) {
+            throw std::invalid_argument("p_data: unknown mode '" + name + "'" + form);
+        }
+        double value = 0.0;
+        const auto [after, error] = std::from_chars(value_text.data(), value_text.data() + value_text.size(), value);
+        if (error != std::errc() || after != value_text.data() + value_text.size() || !(value >= 0.0 && value <= 1.0))
+            throw std::invalid_argument("p_data: " + name + "=" + value_text + " is not a probability" + form);
+        const bool animal = category_of(mode) == Category::animal;
+        bool& seen = animal ? animal_set : vehicle_set;
+        if (seen) throw std::invalid_argument("p_data: " + to_string(category_of(mode)) + " is given twice" + form);
+        seen = true;
+        // Stored as p(dog | animal) and p(car | vehicle): the first mode of each z2.
+        const bool first_of_category = mode == Mode::dog || mode == Mode::car;
+        (animal ? options.p_dog_given_animal : options.p_car_given_vehicle) = first_of_category ? value : 1.0 - value;
+        start = end + 1;
+    }
+}
+
+std::string p_data_spec(const DatasetOptions& options) {
+    return "dog=" + fmt::format("{}", options.p_dog_given_animal) + ",car=" +
+           fmt::format("{}", options.p_car_given_vehicle);
 }
 
 // ============================================================================================

@@ -66,6 +66,14 @@ struct DatasetOptions {
     int references_per_mode = 64;      // R reference images per mode (64: see the file comment)
 };
 
+/// Sets p_data(z1 | z2) from a list such as "dog=0.8,car=0.5": each entry names one mode
+/// and its probability within its z2 (the rest of that z2 goes to its other mode);
+/// a z2 not named keeps its value. Throws std::invalid_argument, in one line naming the
+/// valid form, on an unknown mode, a value outside [0, 1], or a z2 named twice.
+void set_p_data(DatasetOptions& options, const std::string& spec);
+/// The inverse, "dog=0.5,car=0.5": what set_p_data reads back.
+std::string p_data_spec(const DatasetOptions& options);
+
 class SyntheticDataset {
 public:
     /// Validates the options (std::invalid_argument naming the valid choices) and renders

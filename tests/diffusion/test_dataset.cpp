@@ -350,3 +350,34 @@ TEST_CASE("The nearest-anchor classifier picks the closest anchor", "[dataset]")
           std::vector<Mode>{Mode::dog, Mode::cat, Mode::car, Mode::truck});
     CHECK_THROWS_AS(hd::classify_by_nearest_anchor(Tensor::zeros({4, 3}), dataset), hd::ShapeError);
 }
+
+TEST_CASE("set_p_data reads 'dog=0.8,car=0.5' and refuses malformed lists in one line", "[dataset]") {
+    hd::DatasetOptions options;
+    hd::set_p_data(options, "dog=0.8,car=0.25");
+    CHECK(options.p_dog_given_animal == Approx(0.8).margin(1e-12));
+    CHECK(options.p_car_given_vehicle == Approx(0.25).margin(1e-12));
+    hd::set_p_data(options, "truck=0.9"); // names the other vehicle mode; the animals keep theirs
+    CHECK(options.p_car_given_vehicle == Approx(0.1).margin(1e-12));
+    CHECK(options.p_dog_given_animal == Approx(0.8).margin(1e-12));
+    hd::set_p_data(options, "cat=1");
+    CHECK(options.p_dog_given_animal == Approx(0.0).margin(1e-12));
+
+    hd::DatasetOptions round_trip;
+    hd::set_p_data(round_trip, hd::p_data_spec(options));
+    CHECK(round_trip.p_dog_given_animal == options.p_dog_given_animal);
+    CHECK(round_trip.p_car_given_vehicle == options.p_car_given_vehicle);
+
+    for (const char* bad : {"", "dog", "dog=", "dog=1.5", "dog=-0.1", "dog=nan", "dog=0.5x", "horse=0.5",
+                            "dog=0.5,cat=0.5", "dog=0.5,,car=0.5"}) {
+        CAPTURE(bad);
+        hd::DatasetOptions untouched;
+        try {
+            hd::set_p_data(untouched, bad);
+            FAIL("accepted");
+        } catch (const std::invalid_argument& e) {
+            const std::string message = e.what();
+            CHECK(message.find("valid: e.g. dog=0.8,car=0.5") != std::string::npos);
+            CHECK(message.find('\n') == std::string::npos);
+        }
+    }
+}
