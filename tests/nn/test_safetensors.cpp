@@ -540,7 +540,9 @@ nlohmann::json run_python_reader(const std::string& arguments) {
     if (!fs::exists(kPython))
         FAIL("/usr/bin/python3 is missing; scripts/setup.sh installs it (the interoperability "
              "test runs an independent Python reader)");
-    const fs::path script = fs::path(__FILE__).parent_path() / "read_safetensors.py";
+    // HD_SOURCE_DIR, not __FILE__: under Ninja __FILE__ is relative to the build folder,
+    // which is not where ctest runs the test.
+    const fs::path script = fs::path(HD_SOURCE_DIR) / "tests" / "nn" / "read_safetensors.py";
     if (!fs::exists(script)) FAIL("cannot find the Python reader at " + script.string());
     const std::string command =
         std::string(kPython) + " '" + script.string() + "' " + arguments + " 2>&1";
