@@ -1,7 +1,8 @@
 // autograd.cpp — recording, the backward pass, and the autograd half of Tensor.
 #include "autograd/autograd.h"
 
-#include "autograd/ops.h"
+#include "autograd/ops_inplace.h"
+#include "autograd/tensor_loops.h"
 
 #include <fmt/format.h>
 
@@ -120,7 +121,7 @@ void accumulate(Tensor& total, Tensor&& grad) {
         add_(grad, total); // x + y == y + x bitwise, so which buffer is written does not change the numbers
         total = std::move(grad);
     } else {
-        total = add(total, grad); // inside backward's NoGradGuard: not recorded
+        total = map_binary(total, grad, "accumulate", [](float x, float y) { return x + y; }); // a new buffer, as add() makes
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include "autograd/autograd.h"
 #include "autograd/ops_elementwise.h"
+#include "autograd/ops_inplace.h"
 #include "autograd/ops_reduce.h"
 #include "autograd/ops_shape.h"
 #include "autograd/ops_linalg.h"

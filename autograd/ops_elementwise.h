@@ -3,15 +3,14 @@
 // Broadcasting: shapes are aligned at their last dimension; two sizes are compatible
 // when equal or when one is 1; a missing leading dimension counts as 1.
 //   (B,C,H,W) + (B,C,1,1) -> (B,C,H,W)        (4) * (3,1) -> (3,4)
-// The backward of a broadcast input sums the gradient back to the input's shape.
+// The backward of a broadcast input sums the gradient back to the input's shape
+// (sum_to, ops_reduce.h). The rule itself is broadcast_shapes (tensor_loops.h); the
+// in-place add_ and mul_ are in ops_inplace.h.
 #pragma once
 
 #include "autograd/tensor.h"
 
 namespace hd {
-
-/// The shape two broadcast operands produce; throws ShapeError naming `op` and both shapes.
-Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
 // ---- primitives (hand-written backward) --------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b);
@@ -51,11 +50,5 @@ Tensor operator+(float a, const Tensor& b);
 Tensor operator-(float a, const Tensor& b);
 Tensor operator*(float a, const Tensor& b);
 Tensor operator-(const Tensor& x);
-
-// ---- in place, never recorded (optimizers, gradient accumulation) ------------------
-/// a += b, b broadcast to a's shape.
-void add_(Tensor& a, const Tensor& b);
-/// a *= s
-void mul_(Tensor& a, float s);
 
 }  // namespace hd

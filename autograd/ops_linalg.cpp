@@ -10,6 +10,7 @@
 #include "autograd/ops_elementwise.h"
 #include "autograd/ops_reduce.h"
 #include "autograd/ops_shape.h"
+#include "autograd/tensor_loops.h"
 
 #include <fmt/format.h>
 

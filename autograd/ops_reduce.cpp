@@ -1,4 +1,4 @@
-// ops_reduce.cpp — sum over axes, amax, and the composites on top of them.
+// ops_reduce.cpp — sum and mean over axes, amax, expand, and the composites on top of them.
 //
 // A reduction over one axis sees x as (outer, n, inner) and writes (outer, inner):
 //   out[o, i] = Σ_k x[o, k, i]
@@ -8,8 +8,8 @@
 #include "autograd/ops_reduce.h"
 
 #include "autograd/autograd.h"
-#include "autograd/ops_elementwise.h"
 #include "autograd/ops_shape.h"
+#include "autograd/tensor_loops.h"
 #include "autograd/vector_math.h"
 
 #include <fmt/format.h>
@@ -107,14 +107,9 @@ Shape dropped_shape(const Shape& shape, const std::vector<int64_t>& axes) {
     return dropped;
 }
 
-}  // namespace
-
-// ---- primitives ----------------------------------------------------------------------
-
-// x: (…) -> (…) without `axes` (or with them as 1 when keepdim)
-Tensor sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
+// The numbers of sum(x, resolved axes, keepdim), unrecorded: the body that sum and mean share.
+Tensor sum_over(const Tensor& x, const std::vector<int64_t>& resolved, bool keepdim) {
     const Shape& in_shape = x.shape();
-    std::vector<int64_t> resolved = resolve_axes(axes, x.dim(), "sum");
 
     // Sum runs of adjacent axes from last to first, each pass shrinking one run to 1s
     // ((B,C,H,W) over {2,3} is one pass over rows of H·W, not two).
@@ -134,9 +129,36 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
     // `current` is a fresh tensor unless nothing was summed (a rank-0 input): then copy.
     Tensor out = resolved.empty() ? x.clone() : current;
     out.impl()->shape = keepdim ? keepdim_shape(in_shape, resolved) : dropped_shape(in_shape, resolved);
-    record(out, "sum", {x}, [in_shape, kept = keepdim_shape(in_shape, resolved)](const Tensor& grad_out) {
+    return out;
+}
+
+}  // namespace
+
+// ---- primitives ----------------------------------------------------------------------
+
+// x: (…) -> (…) without `axes` (or with them as 1 when keepdim)
+Tensor sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
+    std::vector<int64_t> resolved = resolve_axes(axes, x.dim(), "sum");
+    Tensor out = sum_over(x, resolved, keepdim);
+    record(out, "sum", {x}, [in_shape = x.shape(), kept = keepdim_shape(x.shape(), resolved)](const Tensor& grad_out) {
         // forward was out = Σ_axes x  =>  grad_x = grad_out broadcast back over the summed axes
         return std::vector<Tensor>{expand(reshape(grad_out, kept), in_shape)};
+    });
+    return out;
+}
+
+// x: (…) -> (…) without `axes` (or with them as 1 when keepdim)
+Tensor mean(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
+    std::vector<int64_t> resolved = resolve_axes(axes, x.dim(), "mean");
+    int64_t count_of = 1;
+    for (int64_t a : resolved) count_of *= x.shape()[a];
+    if (count_of == 0) throw ShapeError(fmt::format("mean: no elements to average in shape {}", shape_str(x.shape())));
+    const float count = static_cast<float>(count_of);
+    Tensor out = map_unary(sum_over(x, resolved, keepdim), [count](float v) { return v / count; });
+    record(out, "mean", {x}, [in_shape = x.shape(), kept = keepdim_shape(x.shape(), resolved), count](const Tensor& grad_out) {
+        // forward was out = (Σ_axes x) / count  =>  grad_x = grad_out / count broadcast back over the axes
+        Tensor grad_sum = map_unary(grad_out, [count](float g) { return g / count; });
+        return std::vector<Tensor>{expand(reshape(grad_sum, kept), in_shape)};
     });
     return out;
 }
@@ -158,16 +180,26 @@ Tensor amax(const Tensor& x, int64_t axis, bool keepdim) {
     return out; // not recorded: amax is used only as a constant shift
 }
 
+// x: broadcastable to shape -> shape
+Tensor expand(const Tensor& x, const Shape& shape) {
+    if (x.shape() == shape) return x;
+    if (broadcast_shapes(x.shape(), shape, "expand") != shape)
+        throw ShapeError(fmt::format("expand: {} cannot be expanded to {}", shape_str(x.shape()), shape_str(shape)));
+    const int64_t rank = static_cast<int64_t>(shape.size()), lead = rank - x.dim();
+    std::vector<int64_t> in_strides = contiguous_strides(x.shape()), gather_strides(rank, 0);
+    for (int64_t d = lead; d < rank; ++d)
+        gather_strides[d] = x.shape()[d - lead] == 1 ? 0 : in_strides[d - lead];
+    Tensor out = strided_gather(x.data(), shape, gather_strides);
+    record(out, "expand", {x}, [in_shape = x.shape()](const Tensor& grad_out) {
+        // forward repeated x along the broadcast axes  =>  grad_x sums grad_out over them
+        return std::vector<Tensor>{sum_to(grad_out, in_shape)};
+    });
+    return out;
+}
+
 // ---- composites ----------------------------------------------------------------------
 
 Tensor sum(const Tensor& x) { return sum(x, {}, false); }
-
-Tensor mean(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
-    int64_t count = 1;
-    for (int64_t a : resolve_axes(axes, x.dim(), "mean")) count *= x.shape()[a];
-    if (count == 0) throw ShapeError(fmt::format("mean: no elements to average in shape {}", shape_str(x.shape())));
-    return div(sum(x, axes, keepdim), static_cast<float>(count));
-}
 
 Tensor mean(const Tensor& x) { return mean(x, {}, false); }
 

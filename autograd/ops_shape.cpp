@@ -1,12 +1,11 @@
-// ops_shape.cpp — reshape, permute, concat, slice, expand.
+// ops_shape.cpp — reshape, permute, concat, slice, index_select.
 //
-// permute and expand share one kernel: a strided gather into a contiguous output,
-// one output row (the last axis) at a time, rows spread over threads.
+// permute runs tensor_loops.h's strided gather (one output row, the last axis, at a
+// time, rows spread over threads); concat and slice copy contiguous blocks.
 #include "autograd/ops_shape.h"
 
 #include "autograd/autograd.h"
-#include "autograd/ops_reduce.h"
-#include "autograd/ops_elementwise.h"
+#include "autograd/tensor_loops.h"
 
 #include <fmt/format.h>
 
@@ -22,42 +21,6 @@ int64_t normalize_axis(int64_t axis, int64_t rank, const char* op) {
                                      axis, rank, -rank, rank - 1));
     return a;
 }
-
-namespace {
-
-std::vector<int64_t> contiguous_strides(const Shape& shape) {
-    std::vector<int64_t> strides(shape.size(), 1);
-    for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d) strides[d] = strides[d + 1] * shape[d + 1];
-    return strides;
-}
-
-// out[i0,…,ik] = src[Σ i_d * src_strides[d]] for every index of out_shape.
-Tensor strided_gather(const float* src, const Shape& out_shape, const std::vector<int64_t>& src_strides) {
-    Tensor out = Tensor::empty(out_shape);
-    const int64_t rank = static_cast<int64_t>(out_shape.size());
-    if (out.numel() == 0) return out;
-    if (rank == 0) {
-        out.data()[0] = src[0];
-        return out;
-    }
-    const int64_t length = out_shape[rank - 1], step = src_strides[rank - 1];
-    const int64_t rows = out.numel() / length;
-    float* dst = out.data();
-#pragma omp parallel for if (out.numel() >= (1 << 15)) schedule(static)
-    for (int64_t r = 0; r < rows; ++r) {
-        int64_t offset = 0, rest = r;
-        for (int64_t d = rank - 2; d >= 0; --d) {
-            offset += (rest % out_shape[d]) * src_strides[d];
-            rest /= out_shape[d];
-        }
-        const float* row = src + offset;
-        float* out_row = dst + r * length;
-        for (int64_t i = 0; i < length; ++i) out_row[i] = row[i * step];
-    }
-    return out;
-}
-
-}  // namespace
 
 // ---- primitives ----------------------------------------------------------------------
 
@@ -185,23 +148,6 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end) {
         for (int64_t o = 0; o < outer; ++o)
             std::memcpy(grad_x.data() + (o * n + begin) * inner, grad_out.data() + o * block, sizeof(float) * block);
         return std::vector<Tensor>{grad_x};
-    });
-    return out;
-}
-
-// x: broadcastable to shape -> shape
-Tensor expand(const Tensor& x, const Shape& shape) {
-    if (x.shape() == shape) return x;
-    if (broadcast_shapes(x.shape(), shape, "expand") != shape)
-        throw ShapeError(fmt::format("expand: {} cannot be expanded to {}", shape_str(x.shape()), shape_str(shape)));
-    const int64_t rank = static_cast<int64_t>(shape.size()), lead = rank - x.dim();
-    std::vector<int64_t> in_strides = contiguous_strides(x.shape()), gather_strides(rank, 0);
-    for (int64_t d = lead; d < rank; ++d)
-        gather_strides[d] = x.shape()[d - lead] == 1 ? 0 : in_strides[d - lead];
-    Tensor out = strided_gather(x.data(), shape, gather_strides);
-    record(out, "expand", {x}, [in_shape = x.shape()](const Tensor& grad_out) {
-        // forward repeated x along the broadcast axes  =>  grad_x sums grad_out over them
-        return std::vector<Tensor>{sum_to(grad_out, in_shape)};
     });
     return out;
 }

@@ -1,7 +1,8 @@
 // ops_shape.h — ops that move numbers without changing them.
 //
 // reshape returns a view (shared storage); the others copy, since every hdiff tensor
-// is contiguous.
+// is contiguous. expand, which repeats numbers, lives in ops_reduce.h beside sum: each
+// is the other's backward.
 #pragma once
 
 #include "autograd/tensor.h"
@@ -19,8 +20,6 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& order);
 Tensor concat(const std::vector<Tensor>& tensors, int64_t axis);
 /// Elements [start, end) along `axis` (negative indices count from the end).
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end);
-/// Repeats size-1 axes (and adds leading ones) to reach `shape`, by broadcasting rules.
-Tensor expand(const Tensor& x, const Shape& shape);
 /// Picks entries along `axis` by index (repeats allowed): out[…, i, …] = x[…, indices[i], …].
 Tensor index_select(const Tensor& x, int64_t axis, const std::vector<int64_t>& indices);
 

@@ -48,6 +48,8 @@ GroupNorm::GroupNorm(int64_t groups_, int64_t channels, float eps_) : groups(gro
 
 Tensor GroupNorm::forward(const Tensor& x) { return group_norm(x, groups, weight, bias, eps); }
 
+Tensor GroupNormSiLU::forward(const Tensor& x) { return group_norm_silu(x, groups, weight, bias, eps); }
+
 // ---- SiLU, Sequential --------------------------------------------------------------
 
 Tensor SiLU::forward(const Tensor& x) { return silu(x); }

@@ -1,5 +1,5 @@
-// layers.h — the basic layers: Linear, Conv2d, GroupNorm, SiLU, Sequential,
-// SinusoidalTimeEmbedding. Each forward is straight-line code over autograd ops.
+// layers.h — the basic layers: Linear, Conv2d, GroupNorm, GroupNormSiLU, SiLU,
+// Sequential, SinusoidalTimeEmbedding. Each forward is straight-line code over autograd ops.
 #pragma once
 
 #include "autograd/generator.h"
@@ -48,6 +48,16 @@ public:
     int64_t groups;
     float eps;
     Tensor weight, bias;
+};
+
+/// SiLU(GroupNorm(x)) as one layer, run by the fused group_norm_silu kernel (ops_norm.h):
+/// the norm-then-activate pair that opens every UNet ResBlock, in one pass and one
+/// buffer. The same parameters under the same names as GroupNorm ("weight", "bias"), so
+/// a checkpoint cannot tell the two apart.  x: (B,C,…) -> (B,C,…)
+class GroupNormSiLU : public GroupNorm {
+public:
+    using GroupNorm::GroupNorm;
+    Tensor forward(const Tensor& x) override;
 };
 
 /// SiLU(x) = x · σ(x), a.k.a. swish.

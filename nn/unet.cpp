@@ -2,7 +2,6 @@
 #include "nn/unet.h"
 
 #include "autograd/ops.h"
-#include "autograd/ops_fused.h"
 
 #include <fmt/format.h>
 
@@ -19,21 +18,20 @@ std::shared_ptr<Conv2d> make_conv(int64_t cin, int64_t cout, int64_t kernel, int
 // ---- ResBlock ---------------------------------------------------------------------
 
 ResBlock::ResBlock(int64_t cin, int64_t cout, int64_t emb_dim, int64_t groups, Generator& gen) {
-    norm1 = register_module("norm1", std::make_shared<GroupNorm>(groups, cin));
+    norm1 = register_module("norm1", std::make_shared<GroupNormSiLU>(groups, cin));
     conv1 = register_module("conv1", make_conv(cin, cout, 3, 1, gen));
     emb_proj = register_module("emb_proj", std::make_shared<Linear>(emb_dim, cout, gen));
-    norm2 = register_module("norm2", std::make_shared<GroupNorm>(groups, cout));
+    norm2 = register_module("norm2", std::make_shared<GroupNormSiLU>(groups, cout));
     conv2 = register_module("conv2", make_conv(cout, cout, 3, 1, gen));
     if (cin != cout) skip = register_module("skip", make_conv(cin, cout, 1, 1, gen));
 }
 
 // x: (B,cin,H,W), emb: (B,E) -> (B,cout,H,W)
 Tensor ResBlock::forward(const Tensor& x, const Tensor& emb) {
-    // silu(norm(·)) runs as the fused group_norm_silu (ops_norm.h): same parameters, one pass.
-    Tensor h = conv1->forward(group_norm_silu(x, norm1->groups, norm1->weight, norm1->bias, norm1->eps));
+    Tensor h = conv1->forward(norm1->forward(x));           // conv1(SiLU(GN(x))), (B,cout,H,W)
     Tensor e = emb_proj->forward(silu(emb));                // (B,cout)
     h = h + reshape(e, {e.size(0), e.size(1), 1, 1});       // broadcast over H×W
-    h = conv2->forward(group_norm_silu(h, norm2->groups, norm2->weight, norm2->bias, norm2->eps));
+    h = conv2->forward(norm2->forward(h));                  // conv2(SiLU(GN(h)))
     return h + (skip ? skip->forward(x) : x);
 }
 
@@ -52,7 +50,7 @@ UNet::UNet(const UNetOptions& opts, Generator& gen) : options(opts) {
     mid = register_module("mid", std::make_shared<ResBlock>(4 * C, 4 * C, E, G, gen));
     up2 = register_module("up2", std::make_shared<ResBlock>(6 * C, 2 * C, E, G, gen));
     up1 = register_module("up1", std::make_shared<ResBlock>(3 * C, C, E, G, gen));
-    norm_out = register_module("norm_out", std::make_shared<GroupNorm>(G, C));
+    norm_out = register_module("norm_out", std::make_shared<GroupNormSiLU>(G, C));
     conv_out = register_module("conv_out", make_conv(C, opts.out_channels, 3, 1, gen));
 }
 
@@ -72,8 +70,7 @@ Tensor UNet::forward(const Tensor& x, const Tensor& emb) {
     // concat({upsample_nearest(h, 2), skip}, 1), fused (ops_fused.h): one pass, one buffer.
     h = up2->forward(upsample_concat(h, 2, skip2), emb);              // (B,2C,H/2,W/2)
     h = up1->forward(upsample_concat(h, 2, skip1), emb);              // (B,C,H,W)
-    h = group_norm_silu(h, norm_out->groups, norm_out->weight, norm_out->bias, norm_out->eps); // silu(norm_out(h))
-    return conv_out->forward(h);                                      // (B,out,H,W)
+    return conv_out->forward(norm_out->forward(h));                   // conv_out(SiLU(GN(h))), (B,out,H,W)
 }
 
 }  // namespace hd

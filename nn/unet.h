@@ -11,7 +11,7 @@
 //     mid     ResBlock(4C→4C)    @H/4               │       │
 //     up ×2, concat skip2 (6C) → up2 ResBlock(6C→2C) @H/2   │
 //     up ×2, concat skip1 (3C) → up1 ResBlock(3C→C)  @H  ───┘
-//     norm_out → SiLU → conv_out 3×3 (C→3)  -> (B,3,H,W)
+//     norm_out (GN → SiLU) → conv_out 3×3 (C→3)  -> (B,3,H,W)
 //
 // Every ResBlock also reads `emb` (B,E): the time + condition embedding that Part 1
 // of the homework builds.
@@ -24,13 +24,14 @@ namespace hd {
 
 /// h = conv1(SiLU(GN(x)));  h += Linear(E,cout)(SiLU(emb)) over H×W;
 /// h = conv2(SiLU(GN(h)));  out = h + (conv1×1(x) if cin ≠ cout else x)
-/// x: (B,cin,H,W), emb: (B,E) -> (B,cout,H,W)
+/// x: (B,cin,H,W), emb: (B,E) -> (B,cout,H,W). norm1 and norm2 are GroupNormSiLU
+/// layers: SiLU(GN(·)) in one fused pass.
 class ResBlock : public Module {
 public:
     ResBlock(int64_t in_channels, int64_t out_channels, int64_t embedding_dim, int64_t groups, Generator& gen);
     Tensor forward(const Tensor& x, const Tensor& emb);
 
-    std::shared_ptr<GroupNorm> norm1, norm2;
+    std::shared_ptr<GroupNormSiLU> norm1, norm2; // SiLU(GN(·))
     std::shared_ptr<Conv2d> conv1, conv2;
     std::shared_ptr<Linear> emb_proj;
     std::shared_ptr<Conv2d> skip; // null when in_channels == out_channels
@@ -53,7 +54,7 @@ public:
     UNetOptions options;
     std::shared_ptr<Conv2d> conv_in, down1, down2, conv_out;
     std::shared_ptr<ResBlock> res1, res2, res3, mid, up2, up1;
-    std::shared_ptr<GroupNorm> norm_out;
+    std::shared_ptr<GroupNormSiLU> norm_out; // SiLU(GN(·)) before conv_out
 };
 
 }  // namespace hd

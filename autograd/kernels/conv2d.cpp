@@ -132,17 +132,23 @@ void conv2d_backward_bias(const Conv2dShape& s, const float* grad_y, float* grad
 // ---------------------------------------------------------------------------------------
 namespace {
 
-// Per-thread scratch buffers, allocated once and reused by later calls (no allocation in
-// the loops). Slot 0: col2im's gradient columns; 1: a staged block of patches; 2: a padded
-// image.
-float* thread_scratch(int slot, int64_t count) {
+// Per-thread scratch buffers, one for each use, allocated once and reused by later calls
+// (no allocation in the loops).
+enum class Scratch {
+    grad_columns,    // conv2d_backward_input: grad_col (R,P), before col2im scatters it
+    staged_patches,  // pack_transposed_staged: rows of col, before the GEMM's packer transposes them
+    padded_image,    // pad_image: the image inside its zero border
+    kinds            // (the number of uses)
+};
+
+float* thread_scratch(Scratch use, int64_t count) {
     struct Buffer {
         float* data = nullptr;
         int64_t capacity = 0;
         ~Buffer() { std::free(data); }
     };
-    thread_local Buffer buffers[3];
-    Buffer& buffer = buffers[slot];
+    thread_local Buffer buffers[static_cast<int>(Scratch::kinds)];
+    Buffer& buffer = buffers[static_cast<int>(use)];
     if (count > buffer.capacity) {
         std::free(buffer.data);
         size_t bytes = (size_t(count) * sizeof(float) + 63) / 64 * 64;  // aligned_alloc wants a multiple
@@ -202,292 +208,351 @@ void valid_range(int64_t offset, int64_t stride, int64_t in_size, int64_t out_si
     last = std::clamp(last, first, out_size);
 }
 
+// ---------------------------------------------------------------------------------------
 // The im2col matrix of one image, never stored: col: (R,P) with
 //   col[(ci,kh,kw), (oh,ow)] = x[ci, oh*stride + kh - padding, ow*stride + kw - padding]
 // (zero where that falls in the padding). The GEMM's B packer reads runs of it on demand
 // from a zero-padded copy of the image (small, in L2), instead of writing and re-reading
 // an R x P buffer; with the padding made real, every run is a plain copy, no bounds checks.
+//
+// In three steps, each a function below: pad_image makes the zero-bordered copy; a packer
+// then writes the GEMM's packed slivers of col (pack_col: the forward's B = col) or of
+// col^T (pack_col_transposed: grad_weight's B = col^T), with AVX-512 straight from whole
+// vectors where 16 columns of col lie in one output row (pack_sliver_vectors,
+// pack_transposed_direct), otherwise run by run (pack_sliver_by_runs,
+// pack_transposed_staged). Patches ties them together for one image.
+// ---------------------------------------------------------------------------------------
+
+constexpr int64_t kMaxWidth = 64;          // the widest packed sliver we support
+constexpr int64_t kPrefetchFloats = 1024;  // 4 KiB ahead: measured, 1-16 KiB all help
+
+// One image inside a zero border of `padding` on every side.
+struct PaddedImage {
+    const Conv2dShape& s;
+    int64_t Wo;          // output width W'
+    int64_t Hp, Wp;      // padded height and width: H + 2·padding, W + 2·padding
+    const float* data;   // (Cin, Hp, Wp), in this thread's scratch
+};
+
+// Step 1. x: (Cin,H,W) of one image -> this thread's (Cin, Hp, Wp) scratch, border zeroed.
+inline PaddedImage pad_image(const Conv2dShape& s, const float* x) {
+    PaddedImage image{s, s.out_width(), s.height + 2 * s.padding, s.width + 2 * s.padding, nullptr};
+    const int64_t Hp = image.Hp, Wp = image.Wp;
+    float* padded = thread_scratch(Scratch::padded_image, s.in_channels * Hp * Wp);
+    const int64_t image_size = s.in_channels * s.height * s.width;
+    for (int64_t ci = 0; ci < s.in_channels; ++ci) {
+        float* channel = padded + ci * Hp * Wp;
+        zero_run(channel, s.padding * Wp);                                  // top rows
+        for (int64_t h = 0; h < s.height; ++h) {
+            float* row = channel + (h + s.padding) * Wp;
+            zero_run(row, s.padding);                                        // left
+            const int64_t offset = (ci * s.height + h) * s.width;
+            // The image usually comes from L3 or memory and this copy is its first
+            // reader: ask for the row kPrefetchFloats ahead now, so that it has arrived
+            // when we get there (measured: about 2 % of a UNet step at C=16).
+            if (offset + kPrefetchFloats + s.width <= image_size)
+                for (int64_t i = 0; i < s.width; i += 16)
+                    __builtin_prefetch(x + offset + kPrefetchFloats + i, 0, 3);
+            copy_run(row + s.padding, x + offset, s.width);
+            zero_run(row + s.padding + s.width, s.padding);                  // right
+        }
+        zero_run(channel + (s.padding + s.height) * Wp, s.padding * Wp);    // bottom rows
+    }
+    image.data = padded;
+    return image;
+}
+
+// The receptive-field offset after r = (ci,kh,kw): kw fastest, then kh, then ci.
+__attribute__((always_inline)) inline void next_offset(int64_t K, int64_t& ci, int64_t& kh, int64_t& kw) {
+    if (++kw == K) {
+        kw = 0;
+        if (++kh == K) {
+            kh = 0;
+            ++ci;
+        }
+    }
+}
+
+// ---- step 2, run by run (any stride, any layout) ----------------------------------------
+
+// dst[i] = col[(ci,kh,kw), (oh, ow + i)] for i in [0, length): part of one output row.
+__attribute__((always_inline)) inline void gather_run(const PaddedImage& im, int64_t ci, int64_t kh, int64_t kw,
+                                                      int64_t oh, int64_t ow, int64_t length, float* dst) {
+    const int64_t stride = im.s.stride;
+    const float* src = im.data + (ci * im.Hp + oh * stride + kh) * im.Wp + ow * stride + kw;
+    if (stride == 1)
+        copy_run(dst, src, length);
+    else
+        for (int64_t i = 0; i < length; ++i) dst[i] = src[i * stride];
+}
+
+// dst[i] = col[r, p0 + i] for i in [0, count): one row of col, in runs that each stay
+// inside one output row (oh), where (for stride 1) the input row is contiguous.
+inline void gather_col_row(const PaddedImage& im, int64_t r, int64_t p0, int64_t count, float* dst) {
+    const int64_t K = im.s.kernel;
+    const int64_t ci = r / (K * K), kh = r / K % K, kw = r % K;
+    int64_t oh = p0 / im.Wo, ow = p0 % im.Wo;
+    while (count > 0) {
+        int64_t run = std::min(count, im.Wo - ow);  // output columns [ow, ow + run) of row oh
+        gather_run(im, ci, kh, kw, oh, ow, run, dst);
+        dst += run;
+        count -= run;
+        ow = 0;
+        ++oh;
+    }
+}
+
+// Output positions [p, p + count) as runs that each stay inside one output row.
+struct RowRun {
+    int64_t oh, ow, length;
+};
+
+// Fills runs[0 : n) and returns n (at most count, so kMaxWidth runs suffice for a sliver).
+inline int64_t split_into_row_runs(int64_t Wo, int64_t p, int64_t count, RowRun* runs) {
+    int64_t run_count = 0;
+    for (int64_t left = count; left > 0; ++run_count) {
+        int64_t oh = p / Wo, ow = p % Wo;
+        int64_t length = std::min(left, Wo - ow);
+        runs[run_count] = {oh, ow, length};
+        p += length;
+        left -= length;
+    }
+    return run_count;
+}
+
+// One packed sliver of col: dst[r, i] = col[r0 + r, p + i] for r in [0, rc), i in
+// [0, cols), and zeros for i in [cols, width).
+inline void pack_sliver_by_runs(const PaddedImage& im, int64_t r0, int64_t rc, int64_t p, int64_t cols, int64_t width,
+                         float* dst) {
+    const int64_t K = im.s.kernel;
+    // 1. Split this sliver's output positions into runs along output rows, once.
+    RowRun runs[kMaxWidth];
+    const int64_t run_count = split_into_row_runs(im.Wo, p, cols, runs);
+    // 2. One sliver row per receptive-field offset r = (ci,kh,kw), walked in order.
+    int64_t ci = r0 / (K * K), kh = r0 / K % K, kw = r0 % K;
+    for (int64_t r = 0; r < rc; ++r) {
+        float* d = dst + r * width;
+        for (int64_t i = 0; i < run_count; ++i) {
+            gather_run(im, ci, kh, kw, runs[i].oh, runs[i].ow, runs[i].length, d);
+            d += runs[i].length;
+        }
+        zero_run(d, width - cols);
+        next_offset(K, ci, kh, kw);
+    }
+}
+
+// The packed slivers of col^T (P,R), rows p in [p0, p0 + pc), columns r in [r0, r0 + rc):
+// each sliver's rows of col are staged contiguously (in L1), then transposed into place by
+// the GEMM's own packer.
+inline void pack_transposed_staged(const PaddedImage& im, int64_t p0, int64_t pc, int64_t r0, int64_t rc, float* packed) {
+    const int64_t width = sgemm_pack_width();
+    float* staged = thread_scratch(Scratch::staged_patches, width * pc);  // (width, pc): rows of col
+    for (int64_t sl = 0; sl < rc; sl += width) {
+        int64_t cols = std::min(width, rc - sl);
+        for (int64_t c = 0; c < cols; ++c) gather_col_row(im, r0 + sl + c, p0, pc, staged + c * pc);
+        // staged holds col[r0+sl : r0+sl+cols, p0 : p0+pc]; op(B) = its transpose
+        sgemm_pack_b(true, staged, pc, 0, pc, 0, cols, packed + sl * pc);
+    }
+}
+
+#if defined(__AVX512F__)
+// ---- step 2 with whole vectors (AVX-512, stride 1 or 2) --------------------------------
+
+// Sixteen consecutive columns p .. p+15 of any one row r of col, when they lie in one
+// output row oh: lane i holds col[r, p + i] = padded[offset(r) + start + i * stride],
+// offset(r) = (ci * Hp + kh) * Wp + kw, start = oh * stride * Wp + ow * stride. Lanes
+// past the block's last column are zero (they become the zero padding of a sliver).
+struct Chunk {
+    int64_t start;
+    __mmask16 lanes;       // lanes that hold a column of the block
+    __mmask16 low, high;   // stride 2: the floats read by the two 16-float loads
+};
+
+// Describes columns [p, p + count) (count <= 16) as a chunk; false if they cross into
+// the next output row or the stride has no vector path.
+inline bool describe_chunk(const PaddedImage& im, int64_t p, int64_t count, Chunk& chunk) {
+    auto first = [](int64_t n) {  // a mask of the first n lanes, n clamped to [0, 16]
+        return __mmask16(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1);
+    };
+    const int64_t stride = im.s.stride;
+    if (stride != 1 && stride != 2) return false;
+    const int64_t oh = p / im.Wo, ow = p % im.Wo;
+    if (count > 0 && ow + count > im.Wo) return false;
+    // an empty chunk (past the block) reads nothing: point it at the image's start
+    chunk.start = count > 0 ? oh * stride * im.Wp + ow * stride : 0;
+    chunk.lanes = first(count);
+    // stride 2 reads floats 0 .. 2 * (count - 1): the first 16 of them, then the rest
+    chunk.low = first(2 * count - 1);
+    chunk.high = first(2 * count - 1 - 16);
+    return true;
+}
+
+// One chunk's 16 lanes from src = padded + offset(r) + chunk.start; row_mask (all lanes
+// or none) zeroes the whole chunk. Masked-off floats are neither read nor kept, so a
+// chunk at the end of the image reads nothing past it.
+template <int kStride>
+__attribute__((always_inline)) inline __m512 load_chunk(const float* src, const Chunk& chunk,
+                                                        __mmask16 row_mask = 0xFFFF) {
+    if constexpr (kStride == 1) {
+        return _mm512_maskz_loadu_ps(chunk.lanes & row_mask, src);
+    } else {
+        // stride 2: lane i is float 2i of the 32 starting at src, i.e. the even floats
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        __m512 low = _mm512_maskz_loadu_ps(chunk.low & row_mask, src);
+        __m512 high = _mm512_maskz_loadu_ps(chunk.high & row_mask, src + 16);
+        return _mm512_maskz_permutex2var_ps(chunk.lanes, low, even, high);
+    }
+}
+
+// dst[r, 16v + i] = col[r0 + r, p + 16v + i]: sliver rows r in [0, rc). Walks
+// r = (ci,kh,kw) as a pointer to row kh of channel ci of the padded image, plus kw;
+// each chunk's start adds its own output row and column.
+template <int kStride, int kChunks>
+inline void pack_sliver_rows(const PaddedImage& im, const Chunk* chunks, int64_t r0, int64_t rc, float* dst) {
+    const int64_t K = im.s.kernel, Wp = im.Wp, Hp = im.Hp;
+    Chunk local[kChunks];  // in registers, not reloaded after every store
+    for (int v = 0; v < kChunks; ++v) local[v] = chunks[v];
+    int64_t ci = r0 / (K * K), kh = r0 / K % K, kw = r0 % K;
+    const float* row = im.data + (ci * Hp + kh) * Wp;
+    for (int64_t r = 0; r < rc; ++r, dst += 16 * kChunks) {
+#pragma GCC unroll 4
+        for (int v = 0; v < kChunks; ++v)
+            _mm512_storeu_ps(dst + 16 * v, load_chunk<kStride>(row + kw + local[v].start, local[v]));
+        if (++kw == K) {
+            kw = 0;
+            row += Wp;              // next kh: one input row down
+            if (++kh == K) {
+                kh = 0;
+                row += (Hp - K) * Wp;  // next ci: the top of the next channel
+            }
+        }
+    }
+}
+
+// pack_sliver_by_runs for one sliver, columns [p, p + cols) of rows [r0, r0 + rc), when
+// every 16 columns of it lie in one output row (always, when W' is a multiple of 16): each
+// sliver row is then width / 16 vector loads from the padded image and as many stores,
+// with no per-run bookkeeping. The zero columns past cols come from the masked lanes.
+// False (nothing written) when the sliver does not qualify.
+inline bool pack_sliver_vectors(const PaddedImage& im, int64_t r0, int64_t rc, int64_t p, int64_t cols, int64_t width,
+                         float* dst) {
+    if (width % 16 != 0 || width > kMaxWidth) return false;
+    Chunk chunks[kMaxWidth / 16];
+    for (int64_t v = 0; v < width / 16; ++v)
+        if (!describe_chunk(im, p + 16 * v, std::clamp<int64_t>(cols - 16 * v, 0, 16), chunks[v])) return false;
+    // constant stride and vector count per row, so the row loop has no branches
+    auto pack_rows = [&]<int kStride>() {
+        switch (width / 16) {
+            case 1: pack_sliver_rows<kStride, 1>(im, chunks, r0, rc, dst); break;
+            case 2: pack_sliver_rows<kStride, 2>(im, chunks, r0, rc, dst); break;
+            case 3: pack_sliver_rows<kStride, 3>(im, chunks, r0, rc, dst); break;
+            default: pack_sliver_rows<kStride, 4>(im, chunks, r0, rc, dst); break;
+        }
+    };
+    if (im.s.stride == 1) pack_rows.template operator()<1>();
+    else pack_rows.template operator()<2>();
+    return true;
+}
+
+// Where the 16 rows r, r+1, … of col that become sliver columns g .. g+15 start in the
+// padded image (rows[i], before the chunk's start is added), and which of them exist
+// (row_mask[i]: all lanes for r + i < r_end, none past it — they load as the sliver's
+// zero padding and point at the last row, a valid address).
+__attribute__((always_inline)) inline void locate_col_rows(const PaddedImage& im, int64_t r, int64_t r_end,
+                                                           const float* rows[16], __mmask16 row_mask[16]) {
+    const int64_t K = im.s.kernel;
+    const int64_t first = std::min(r, r_end - 1);  // clamped: a valid address
+    int64_t ci = first / (K * K), kh = first / K % K, kw = first % K;
+    for (int64_t i = 0; i < 16; ++i) {
+        rows[i] = im.data + (ci * im.Hp + kh) * im.Wp + kw;
+        row_mask[i] = r + i < r_end ? 0xFFFF : 0;
+        if (r + i + 1 >= r_end) continue;  // stay on the last row (masked off)
+        next_offset(K, ci, kh, kw);
+    }
+}
+
+// packed[sl * pc + p * width + c] = col[r0 + sl + c, p0 + p] for every sliver sl, with
+// the columns p0 + p described by chunks (chunk k: p in [16k, 16k + 16)).
+template <int kStride>
+inline void pack_transposed_blocks(const PaddedImage& im, const Chunk* chunks, int64_t pc, int64_t r0, int64_t rc,
+                            float* packed) {
+    const int64_t width = sgemm_pack_width();
+    for (int64_t sl = 0; sl < rc; sl += width) {
+        float* sliver = packed + sl * pc;  // pc rows of width
+        for (int64_t g = 0; g < width; g += 16) {
+            // 1. The 16 rows of col that become sliver columns g .. g+15.
+            const float* rows[16];
+            __mmask16 row_mask[16];
+            locate_col_rows(im, r0 + sl + g, r0 + rc, rows, row_mask);
+            // 2. Each 16-column chunk of those rows: load, transpose, store its columns.
+            for (int64_t k = 0; k * 16 < pc; ++k) {
+                const Chunk chunk = chunks[k];
+                __m512 block[16];
+#pragma GCC unroll 16
+                for (int i = 0; i < 16; ++i)
+                    block[i] = load_chunk<kStride>(rows[i] + chunk.start, chunk, row_mask[i]);
+                transpose_16x16(block);  // block[j] = col[r0+sl+g .. +15, p0 + 16k + j]
+                // (constant indices into block, so that it stays in registers)
+                const int64_t count = std::min<int64_t>(16, pc - 16 * k);
+                float* dst = sliver + 16 * k * width + g;
+#pragma GCC unroll 16
+                for (int j = 0; j < 16; ++j, dst += width)
+                    if (j < count) _mm512_storeu_ps(dst, block[j]);
+            }
+        }
+    }
+}
+
+// pack_transposed_staged without staging, when every 16 of the columns [p0, p0 + pc) lie
+// in one output row: for each 16 x 16 block (16 receptive-field offsets r, 16 positions
+// p), load the 16 rows of col straight from the padded image, transpose in registers and
+// store the 16 sliver rows: no staging buffer written and read back. False (nothing
+// written) when the block does not qualify.
+inline bool pack_transposed_direct(const PaddedImage& im, int64_t p0, int64_t pc, int64_t r0, int64_t rc, float* packed) {
+    constexpr int64_t kMaxChunks = 16;  // pc up to 256: the GEMM's K slab
+    const int64_t width = sgemm_pack_width();
+    if (width % 16 != 0 || pc > 16 * kMaxChunks) return false;
+    Chunk chunks[kMaxChunks];
+    for (int64_t k = 0; k < (pc + 15) / 16; ++k)
+        if (!describe_chunk(im, p0 + 16 * k, std::min<int64_t>(16, pc - 16 * k), chunks[k])) return false;
+    if (im.s.stride == 1) pack_transposed_blocks<1>(im, chunks, pc, r0, rc, packed);
+    else pack_transposed_blocks<2>(im, chunks, pc, r0, rc, packed);
+    return true;
+}
+#endif
+
+// ---- Patches: the three steps for one image ----------------------------------------------
+
 class Patches {
 public:
-    // x: (Cin,H,W) of one image; copied into this thread's (Cin, H+2p, W+2p) scratch
-    Patches(const Conv2dShape& s, const float* x)
-        : s_(s), Wo_(s.out_width()), Hp_(s.height + 2 * s.padding), Wp_(s.width + 2 * s.padding) {
+    // x: (Cin,H,W) of one image (step 1: its zero-bordered copy is made here)
+    Patches(const Conv2dShape& s, const float* x) : image_(pad_image(s, x)) {
         if (sgemm_pack_width() > kMaxWidth) throw std::logic_error("conv2d: GEMM tile too wide");
-        float* padded = thread_scratch(2, s.in_channels * Hp_ * Wp_);
-        const int64_t image_size = s.in_channels * s.height * s.width;
-        for (int64_t ci = 0; ci < s.in_channels; ++ci) {
-            float* channel = padded + ci * Hp_ * Wp_;
-            zero_run(channel, s.padding * Wp_);                                  // top rows
-            for (int64_t h = 0; h < s.height; ++h) {
-                float* row = channel + (h + s.padding) * Wp_;
-                zero_run(row, s.padding);                                        // left
-                const int64_t offset = (ci * s.height + h) * s.width;
-                // The image usually comes from L3 or memory and this copy is its first
-                // reader: ask for the row kPrefetchFloats ahead now, so that it has arrived
-                // when we get there (measured: about 2 % of a UNet step at C=16).
-                if (offset + kPrefetchFloats + s.width <= image_size)
-                    for (int64_t i = 0; i < s.width; i += 16)
-                        __builtin_prefetch(x + offset + kPrefetchFloats + i, 0, 3);
-                copy_run(row + s.padding, x + offset, s.width);
-                zero_run(row + s.padding + s.width, s.padding);                  // right
-            }
-            zero_run(channel + (s.padding + s.height) * Wp_, s.padding * Wp_);  // bottom rows
-        }
-        padded_ = padded;
-    }
-
-    // dst[i] = col[r, p0 + i] for i in [0, count): one row of col, in runs that each stay
-    // inside one output row (oh), where (for stride 1) the input row is contiguous.
-    void gather(int64_t r, int64_t p0, int64_t count, float* dst) const {
-        const int64_t K = s_.kernel;
-        const int64_t ci = r / (K * K), kh = r / K % K, kw = r % K;
-        int64_t oh = p0 / Wo_, ow = p0 % Wo_;
-        while (count > 0) {
-            int64_t run = std::min(count, Wo_ - ow);  // output columns [ow, ow + run) of row oh
-            gather_run(ci, kh, kw, oh, ow, run, dst);
-            dst += run;
-            count -= run;
-            ow = 0;
-            ++oh;
-        }
     }
 
     // The packer for op(B) = col (R,P): rows r, columns p (used by the forward).
     void pack_col(int64_t r0, int64_t rc, int64_t p0, int64_t pc, float* packed) const {
-        const int64_t width = sgemm_pack_width(), K = s_.kernel;
-        struct Run { int64_t oh, ow, length; };
-        Run runs[kMaxWidth];
+        const int64_t width = sgemm_pack_width();
         for (int64_t sl = 0; sl < pc; sl += width) {
-            int64_t cols = std::min(width, pc - sl);
+            const int64_t cols = std::min(width, pc - sl);
             float* dst = packed + sl * rc;
 #if defined(__AVX512F__)
-            // 0. The usual case: whole vectors per sliver row, no runs (see pack_sliver).
-            if (pack_sliver(r0, rc, p0 + sl, cols, dst)) continue;
+            if (pack_sliver_vectors(image_, r0, rc, p0 + sl, cols, width, dst)) continue;  // the usual case
 #endif
-            // 1. Split this sliver's output positions into runs along output rows, once.
-            int64_t run_count = 0;
-            for (int64_t p = p0 + sl, left = cols; left > 0; ++run_count) {
-                int64_t oh = p / Wo_, ow = p % Wo_;
-                int64_t length = std::min(left, Wo_ - ow);
-                runs[run_count] = {oh, ow, length};
-                p += length;
-                left -= length;
-            }
-            // 2. One sliver row per receptive-field offset r = (ci,kh,kw), walked in order.
-            int64_t ci = r0 / (K * K), kh = r0 / K % K, kw = r0 % K;
-            for (int64_t r = 0; r < rc; ++r) {
-                float* d = dst + r * width;
-                for (int64_t i = 0; i < run_count; ++i) {
-                    gather_run(ci, kh, kw, runs[i].oh, runs[i].ow, runs[i].length, d);
-                    d += runs[i].length;
-                }
-                zero_run(d, width - cols);
-                if (++kw == K) {
-                    kw = 0;
-                    if (++kh == K) {
-                        kh = 0;
-                        ++ci;
-                    }
-                }
-            }
+            pack_sliver_by_runs(image_, r0, rc, p0 + sl, cols, width, dst);
         }
     }
 
-    // The packer for op(B) = col^T (P,R): rows p, columns r (used by grad_weight). Usually
-    // transposed straight from the padded image (pack_transposed_direct); otherwise each
-    // sliver's rows of col are staged contiguously (in L1), then transposed into place by
-    // the GEMM's own packer.
+    // The packer for op(B) = col^T (P,R): rows p, columns r (used by grad_weight).
     void pack_col_transposed(int64_t p0, int64_t pc, int64_t r0, int64_t rc, float* packed) const {
 #if defined(__AVX512F__)
-        if (pack_transposed_direct(p0, pc, r0, rc, packed)) return;  // the usual case
+        if (pack_transposed_direct(image_, p0, pc, r0, rc, packed)) return;  // the usual case
 #endif
-        const int64_t width = sgemm_pack_width();
-        float* staged = thread_scratch(1, width * pc);  // (width, pc): rows of col
-        for (int64_t sl = 0; sl < rc; sl += width) {
-            int64_t cols = std::min(width, rc - sl);
-            for (int64_t c = 0; c < cols; ++c) gather(r0 + sl + c, p0, pc, staged + c * pc);
-            // staged holds col[r0+sl : r0+sl+cols, p0 : p0+pc]; op(B) = its transpose
-            sgemm_pack_b(true, staged, pc, 0, pc, 0, cols, packed + sl * pc);
-        }
+        pack_transposed_staged(image_, p0, pc, r0, rc, packed);
     }
 
 private:
-#if defined(__AVX512F__)
-    // Sixteen consecutive columns p .. p+15 of any one row r of col, when they lie in one
-    // output row oh: lane i holds col[r, p + i] = padded[offset(r) + start + i * stride],
-    // offset(r) = (ci * Hp + kh) * Wp + kw, start = oh * stride * Wp + ow * stride. Lanes
-    // past the block's last column are zero (they become the zero padding of a sliver).
-    struct Chunk {
-        int64_t start;
-        __mmask16 lanes;       // lanes that hold a column of the block
-        __mmask16 low, high;   // stride 2: the floats read by the two 16-float loads
-    };
-
-    // Describes columns [p, p + count) (count <= 16) as a chunk; false if they cross into
-    // the next output row or the stride has no vector path.
-    bool describe_chunk(int64_t p, int64_t count, Chunk& chunk) const {
-        auto first = [](int64_t n) {  // a mask of the first n lanes, n clamped to [0, 16]
-            return __mmask16(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1);
-        };
-        if (s_.stride != 1 && s_.stride != 2) return false;
-        const int64_t oh = p / Wo_, ow = p % Wo_;
-        if (count > 0 && ow + count > Wo_) return false;
-        // an empty chunk (past the block) reads nothing: point it at the image's start
-        chunk.start = count > 0 ? oh * s_.stride * Wp_ + ow * s_.stride : 0;
-        chunk.lanes = first(count);
-        // stride 2 reads floats 0 .. 2 * (count - 1): the first 16 of them, then the rest
-        chunk.low = first(2 * count - 1);
-        chunk.high = first(2 * count - 1 - 16);
-        return true;
-    }
-
-    // One chunk's 16 lanes from src = padded + offset(r) + chunk.start; row_mask (all lanes
-    // or none) zeroes the whole chunk. Masked-off floats are neither read nor kept, so a
-    // chunk at the end of the image reads nothing past it.
-    template <int kStride>
-    __attribute__((always_inline)) static __m512 load_chunk(const float* src, const Chunk& chunk,
-                                                            __mmask16 row_mask = 0xFFFF) {
-        if constexpr (kStride == 1) {
-            return _mm512_maskz_loadu_ps(chunk.lanes & row_mask, src);
-        } else {
-            // stride 2: lane i is float 2i of the 32 starting at src, i.e. the even floats
-            const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            __m512 low = _mm512_maskz_loadu_ps(chunk.low & row_mask, src);
-            __m512 high = _mm512_maskz_loadu_ps(chunk.high & row_mask, src + 16);
-            return _mm512_maskz_permutex2var_ps(chunk.lanes, low, even, high);
-        }
-    }
-
-    // pack_col for one sliver, columns [p, p + cols) of rows [r0, r0 + rc), when every 16
-    // columns of it lie in one output row (always, when W' is a multiple of 16): each
-    // sliver row is then width / 16 vector loads from the padded image and as many stores,
-    // with no per-run bookkeeping. The zero columns past cols come from the masked lanes.
-    // False (nothing written) when the sliver does not qualify.
-    bool pack_sliver(int64_t r0, int64_t rc, int64_t p, int64_t cols, float* dst) const {
-        const int64_t width = sgemm_pack_width();
-        if (width % 16 != 0 || width > kMaxWidth) return false;
-        Chunk chunks[kMaxWidth / 16];
-        for (int64_t v = 0; v < width / 16; ++v)
-            if (!describe_chunk(p + 16 * v, std::clamp<int64_t>(cols - 16 * v, 0, 16), chunks[v]))
-                return false;
-        // constant stride and vector count per row, so the row loop has no branches
-        auto pack_rows = [&]<int kStride>() {
-            switch (width / 16) {
-                case 1: pack_sliver_rows<kStride, 1>(chunks, r0, rc, dst); break;
-                case 2: pack_sliver_rows<kStride, 2>(chunks, r0, rc, dst); break;
-                case 3: pack_sliver_rows<kStride, 3>(chunks, r0, rc, dst); break;
-                default: pack_sliver_rows<kStride, 4>(chunks, r0, rc, dst); break;
-            }
-        };
-        if (s_.stride == 1) pack_rows.template operator()<1>();
-        else pack_rows.template operator()<2>();
-        return true;
-    }
-
-    // dst[r, 16v + i] = col[r0 + r, p + 16v + i]: sliver rows r in [0, rc). Walks
-    // r = (ci,kh,kw) as a pointer to row kh of channel ci of the padded image, plus kw;
-    // each chunk's start adds its own output row and column.
-    template <int kStride, int kChunks>
-    void pack_sliver_rows(const Chunk* chunks, int64_t r0, int64_t rc, float* dst) const {
-        const int64_t K = s_.kernel, Wp = Wp_, Hp = Hp_;
-        Chunk local[kChunks];  // in registers, not reloaded after every store
-        for (int v = 0; v < kChunks; ++v) local[v] = chunks[v];
-        int64_t ci = r0 / (K * K), kh = r0 / K % K, kw = r0 % K;
-        const float* row = padded_ + (ci * Hp + kh) * Wp;
-        for (int64_t r = 0; r < rc; ++r, dst += 16 * kChunks) {
-#pragma GCC unroll 4
-            for (int v = 0; v < kChunks; ++v)
-                _mm512_storeu_ps(dst + 16 * v, load_chunk<kStride>(row + kw + local[v].start, local[v]));
-            if (++kw == K) {
-                kw = 0;
-                row += Wp;              // next kh: one input row down
-                if (++kh == K) {
-                    kh = 0;
-                    row += (Hp - K) * Wp;  // next ci: the top of the next channel
-                }
-            }
-        }
-    }
-
-    // pack_col_transposed without staging, when every 16 of the columns [p0, p0 + pc) lie
-    // in one output row: for each 16 x 16 block (16 receptive-field offsets r, 16 positions
-    // p), load the 16 rows of col straight from the padded image, transpose in registers and
-    // store the 16 sliver rows: no staging buffer written and read back. False (nothing
-    // written) when the block does not qualify.
-    bool pack_transposed_direct(int64_t p0, int64_t pc, int64_t r0, int64_t rc, float* packed) const {
-        constexpr int64_t kMaxChunks = 16;  // pc up to 256: the GEMM's K slab
-        const int64_t width = sgemm_pack_width();
-        if (width % 16 != 0 || pc > 16 * kMaxChunks) return false;
-        Chunk chunks[kMaxChunks];
-        for (int64_t k = 0; k < (pc + 15) / 16; ++k)
-            if (!describe_chunk(p0 + 16 * k, std::min<int64_t>(16, pc - 16 * k), chunks[k])) return false;
-        if (s_.stride == 1) pack_transposed_blocks<1>(chunks, pc, r0, rc, packed);
-        else pack_transposed_blocks<2>(chunks, pc, r0, rc, packed);
-        return true;
-    }
-
-    // packed[sl * pc + p * width + c] = col[r0 + sl + c, p0 + p] for every sliver sl, with
-    // the columns p0 + p described by chunks (chunk k: p in [16k, 16k + 16)).
-    template <int kStride>
-    void pack_transposed_blocks(const Chunk* chunks, int64_t pc, int64_t r0, int64_t rc,
-                                float* packed) const {
-        const int64_t width = sgemm_pack_width(), K = s_.kernel, Wp = Wp_, Hp = Hp_;
-        for (int64_t sl = 0; sl < rc; sl += width) {
-            float* sliver = packed + sl * pc;  // pc rows of width
-            for (int64_t g = 0; g < width; g += 16) {
-                // 1. The 16 rows of col that become sliver columns g .. g+15; rows past rc
-                //    load as zeros (the sliver's zero padding).
-                const float* rows[16];
-                __mmask16 row_mask[16];
-                const int64_t r = std::min(r0 + sl + g, r0 + rc - 1);  // clamped: a valid address
-                int64_t ci = r / (K * K), kh = r / K % K, kw = r % K;
-                for (int64_t i = 0; i < 16; ++i) {
-                    rows[i] = padded_ + (ci * Hp + kh) * Wp + kw;
-                    row_mask[i] = sl + g + i < rc ? 0xFFFF : 0;
-                    if (sl + g + i + 1 >= rc) continue;  // stay on the last row (masked off)
-                    if (++kw == K) {
-                        kw = 0;
-                        if (++kh == K) {
-                            kh = 0;
-                            ++ci;
-                        }
-                    }
-                }
-                // 2. Each 16-column chunk of those rows: load, transpose, store its columns.
-                for (int64_t k = 0; k * 16 < pc; ++k) {
-                    const Chunk chunk = chunks[k];
-                    __m512 block[16];
-#pragma GCC unroll 16
-                    for (int i = 0; i < 16; ++i)
-                        block[i] = load_chunk<kStride>(rows[i] + chunk.start, chunk, row_mask[i]);
-                    transpose_16x16(block);  // block[j] = col[r0+sl+g .. +15, p0 + 16k + j]
-                    // (constant indices into block, so that it stays in registers)
-                    const int64_t count = std::min<int64_t>(16, pc - 16 * k);
-                    float* dst = sliver + 16 * k * width + g;
-#pragma GCC unroll 16
-                    for (int j = 0; j < 16; ++j, dst += width)
-                        if (j < count) _mm512_storeu_ps(dst, block[j]);
-                }
-            }
-        }
-    }
-#endif
-
-    // dst[i] = col[(ci,kh,kw), (oh, ow + i)] for i in [0, length): part of one output row.
-    void gather_run(int64_t ci, int64_t kh, int64_t kw, int64_t oh, int64_t ow, int64_t length,
-                    float* dst) const {
-        const float* src = padded_ + (ci * Hp_ + oh * s_.stride + kh) * Wp_ + ow * s_.stride + kw;
-        if (s_.stride == 1)
-            copy_run(dst, src, length);
-        else
-            for (int64_t i = 0; i < length; ++i) dst[i] = src[i * s_.stride];
-    }
-
-    static constexpr int64_t kMaxWidth = 64;          // the widest packed sliver we support
-    static constexpr int64_t kPrefetchFloats = 1024;  // 4 KiB ahead: measured, 1-16 KiB all help
-    const Conv2dShape& s_;
-    int64_t Wo_, Hp_, Wp_;      // output width; padded input height and width
-    const float* padded_;       // (Cin, Hp, Wp): the image with its zero border
+    PaddedImage image_;
 };
 
 // The adjoint of im2col for one image: col: (R,P) -> grad_x: (Cin,H,W), assigned.
@@ -629,7 +694,7 @@ void conv2d_backward_input(const Conv2dShape& s, const float* grad_y, const floa
 
     // Any stride: the adjoint of the forward's lowering, image by image.
     for_each_item(s.batch, [&](int64_t b) {
-        float* grad_col = thread_scratch(0, R * P);
+        float* grad_col = thread_scratch(Scratch::grad_columns, R * P);
         // forward was y_b = w @ col_b  =>  grad_col_b (R,P) = w^T (R,Cout) @ grad_y_b (Cout,P)
         sgemm(true, false, R, P, s.out_channels, 1.0f, w, R, grad_y + b * y_image, P, 0.0f,
               grad_col, P);

@@ -1,6 +1,7 @@
 // Tests for autograd/ops_elementwise.h: values, broadcasting, and every backward
 // against central finite differences.
 #include "autograd/ops.h"
+#include "autograd/tensor_loops.h"
 #include "tests/support/tensor_compare.h"
 
 #include <catch2/catch.hpp>

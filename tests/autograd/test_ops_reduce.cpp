@@ -36,6 +36,35 @@ TEST_CASE("sum_to undoes broadcasting by summing", "[reduce]") {
     CHECK_THROWS_AS(sum_to(g, {5}), ShapeError);
 }
 
+TEST_CASE("expand repeats size-1 axes", "[reduce]") {
+    Tensor x = Tensor::from_vector({1, 2}, {2, 1});
+    test::require_close(expand(x, {3, 2, 2}), Tensor::from_vector({1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2}, {3, 2, 2}));
+    CHECK_THROWS_AS(expand(x, {3, 3}), ShapeError);
+}
+
+TEST_CASE("mean equals div(sum(x), n) bit for bit, forward and backward", "[reduce]") {
+    struct Case {
+        Shape shape;
+        std::vector<int64_t> axes;
+        bool keepdim;
+    };
+    for (const Case& c : {Case{{2, 3, 5}, {}, false}, Case{{2, 3, 5}, {-1}, false}, Case{{4, 6, 7, 9}, {2, 3}, true},
+                          Case{{3, 70000}, {0}, false}, Case{{}, {}, false}}) {
+        CAPTURE(shape_str(c.shape), c.axes, c.keepdim);
+        Tensor x = random_input(c.shape, 12);
+        Tensor fused = mean(x, c.axes, c.keepdim);
+        Tensor weights = random_input(fused.shape(), 13).detach(); // a loss whose gradient differs per output
+        const int64_t n = x.numel() / fused.numel();                // the elements averaged into each output
+        sum(fused * weights).backward();
+        Tensor grad_fused = x.grad();
+        x.zero_grad();
+        Tensor composed = div(sum(x, c.axes, c.keepdim), static_cast<float>(n));
+        sum(composed * weights).backward();
+        test::require_close(fused, composed, 0.0f, 0.0f);
+        test::require_close(grad_fused, x.grad(), 0.0f, 0.0f);
+    }
+}
+
 TEST_CASE("reduction gradients match finite differences", "[reduce][gradcheck]") {
     Tensor x = random_input({2, 3, 5}, 11);
     SECTION("sum over all") { require_gradcheck([](auto& in) { return sum(in[0]); }, {x}); }
@@ -44,6 +73,9 @@ TEST_CASE("reduction gradients match finite differences", "[reduce][gradcheck]")
     SECTION("mean over the last axis") { require_gradcheck([](auto& in) { return mean(in[0], {-1}); }, {x}); }
     SECTION("mean over all") { require_gradcheck([](auto& in) { return mean(in[0]); }, {x}); }
     SECTION("sum_to") { require_gradcheck([](auto& in) { return sum_to(in[0], {3, 1}); }, {x}); }
+    SECTION("expand") {
+        require_gradcheck([](auto& in) { return expand(in[0], {3, 2, 5, 4}); }, {random_input({2, 1, 4}, 22)});
+    }
 }
 
 TEST_CASE("a long sum is accurate and identical for any thread count", "[reduce]") {

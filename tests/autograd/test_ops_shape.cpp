@@ -47,12 +47,6 @@ TEST_CASE("slice copies a range and rejects a bad one", "[shape]") {
     CHECK_THROWS_WITH(slice(x, 0, 2, 5), Catch::Contains("out of range for axis 0 of size 3"));
 }
 
-TEST_CASE("expand repeats size-1 axes", "[shape]") {
-    Tensor x = Tensor::from_vector({1, 2}, {2, 1});
-    test::require_close(expand(x, {3, 2, 2}), Tensor::from_vector({1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2}, {3, 2, 2}));
-    CHECK_THROWS_AS(expand(x, {3, 3}), ShapeError);
-}
-
 TEST_CASE("shape op gradients match finite differences", "[shape][gradcheck]") {
     Tensor x = random_input({2, 3, 4}, 21);
     Tensor y = random_input({2, 1, 4}, 22);
@@ -61,7 +55,6 @@ TEST_CASE("shape op gradients match finite differences", "[shape][gradcheck]") {
     SECTION("transpose") { require_gradcheck([](auto& in) { return transpose(in[0], 1, 2); }, {x}); }
     SECTION("concat") { require_gradcheck([](auto& in) { return concat({in[0], in[1], in[0]}, 1); }, {x, y}); }
     SECTION("slice") { require_gradcheck([](auto& in) { return slice(in[0], 2, 1, 3); }, {x}); }
-    SECTION("expand") { require_gradcheck([](auto& in) { return expand(in[0], {3, 2, 5, 4}); }, {y}); }
 }
 
 TEST_CASE("index_select picks rows, and repeated picks add their gradients", "[shape][gradcheck]") {

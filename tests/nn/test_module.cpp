@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace hd;
@@ -70,6 +71,24 @@ TEST_CASE("layers produce the documented shapes", "[module]") {
               .forward(Tensor::zeros({5, 6})).shape() == Shape{5, 2});
     CHECK_THROWS_WITH(GroupNorm(3, 8), Catch::Contains("8 channels cannot be split into 3 groups"));
     CHECK_THROWS_WITH(SinusoidalTimeEmbedding(5), Catch::Contains("must be even"));
+}
+
+TEST_CASE("GroupNormSiLU is SiLU(GroupNorm) under GroupNorm's parameter names", "[module]") {
+    GroupNorm norm(4, 8);
+    GroupNormSiLU fused(4, 8);
+    const Tensor gamma = random_input({8}, 61), beta = random_input({8}, 62);
+    for (GroupNorm* layer : {&norm, static_cast<GroupNorm*>(&fused)}) {
+        std::copy(gamma.data(), gamma.data() + 8, layer->weight.data());
+        std::copy(beta.data(), beta.data() + 8, layer->bias.data());
+    }
+    std::vector<std::string> norm_names, fused_names;
+    for (const auto& [name, p] : norm.named_parameters()) norm_names.push_back(name);
+    for (const auto& [name, p] : fused.named_parameters()) fused_names.push_back(name);
+    CHECK(fused_names == norm_names);
+
+    Tensor x = random_input({2, 8, 5, 3}, 63);
+    // The fused kernel and the two-op chain round differently: margins as in test_ops_norm_fused.cpp.
+    test::require_close(fused.forward(x), silu(norm.forward(x)), 1e-6f, 1e-5f);
 }
 
 TEST_CASE("the sinusoidal embedding has the transformer's values", "[module]") {

@@ -537,6 +537,8 @@ nlohmann::json run_python_reader(const std::string& arguments) {
     if (!fs::exists(kPython))
         FAIL("/usr/bin/python3 is missing; scripts/setup.sh installs it (the interoperability "
              "test runs an independent Python reader)");
+    // HD_SOURCE_DIR, not __FILE__: __FILE__ may be relative to the build folder (ccache and
+    // other compiler launchers rewrite paths), which is not where ctest runs the test.
     const fs::path script = fs::path(HD_SOURCE_DIR) / "tests" / "nn" / "read_safetensors.py";
     if (!fs::exists(script)) FAIL("cannot find the Python reader at " + script.string());
     const std::string command =
