@@ -3,8 +3,8 @@
 // Read homework/README.md (Part 2) first. Run this Part's tests with
 //     ./build/tests/hd_tests "[part2]"
 //
-// This file compiles with warnings on (-Wall -Wextra): read them. "unused parameter
-// 'condition'" means an input never reaches your result.
+// This file compiles with warnings on (-Wall -Wextra -Wunused-parameter): read them.
+// "unused parameter 'condition'" means an input never reaches your result.
 #include "autograd/ops.h"
 #include "homework/provided/models.h"
 #include "homework/provided/not_implemented.h"

@@ -4,8 +4,8 @@
 // first. Run one Part's tests with
 //     ./build/tests/hd_tests "[part3]"      (or "[part4]", "[part5]")
 //
-// This file compiles with warnings on (-Wall -Wextra): read them. "unused parameter
-// 'z2'" in Part 3 or 5 means that z2 never reaches your result.
+// This file compiles with warnings on (-Wall -Wextra -Wunused-parameter): read them.
+// "unused parameter 'z2'" in Part 3 or 5 means that z2 never reaches your result.
 #include "homework/provided/metrics.h"
 
 #include "homework/provided/not_implemented.h"
