@@ -2,6 +2,9 @@
 //
 // Read homework/README.md (Part 2) first. Run this Part's tests with
 //     ./build/tests/hd_tests "[part2]"
+//
+// This file compiles with warnings on (-Wall -Wextra -Wunused-parameter): read them.
+// "unused parameter 'condition'" means an input never reaches your result.
 #include "autograd/ops.h"
 #include "homework/provided/models.h"
 #include "homework/provided/not_implemented.h"
@@ -33,7 +36,7 @@ namespace hd {
 // -------------------------------------------------------------------------------------
 Tensor LatentPrior::forward(const Tensor& z1_t, const Tensor& t, const Tensor& condition) {
     // BEGIN PART 2
-    throw NotImplemented("Part 2: LatentPrior::forward (homework/latent_prior.cpp)");
+    throw NotImplemented("Part 2: LatentPrior::forward (homework/latent_prior.cpp)", z1_t, t, condition);
     // END PART 2
 }
 

@@ -37,6 +37,37 @@ place() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 # Puts the three files of folder $1 into the parts folder.
 use_folder() { for f in image_denoiser.cpp latent_prior.cpp metrics.cpp; do place "$1/$f" "$parts/$f"; done; }
 
+mutants=()
+if [ $# -gt 0 ]; then
+  for name in "$@"; do mutants+=("$root/solutions/mutants/${name%.patch}.patch"); done
+else
+  mutants=("$root"/solutions/mutants/part*.patch)
+fi
+
+# Applies every patch before anything is built, so a stale one is reported at once. The
+# patched copies wait in $patched/<name>.cpp.
+patched="$work/mutants"
+rm -rf "$patched"
+mkdir -p "$patched"
+echo "== the ${#mutants[@]} mutant patches apply to the reference files"
+for mutant in "${mutants[@]}"; do
+  name=$(basename "$mutant" .patch)
+  [ -f "$mutant" ] || { echo "mutation_check: no mutant $mutant" >&2; exit 2; }
+  file=$(file_of_part "${name:4:1}")
+  target=$(sed -n '2s/^--- //p' "$mutant")
+  [ "$target" = "solutions/$file" ] ||
+    { echo "mutation_check: $name breaks Part ${name:4:1}, so its line 2 must be '--- solutions/$file', not '$(sed -n 2p "$mutant")'" >&2; exit 2; }
+  # -F0: no fuzz, every context line must match; -r -: no .rej files; an offset is fine.
+  if ! output=$(patch --batch --silent -F0 -r - --no-backup-if-mismatch -o "$patched/$name.cpp" "$root/$target" <"$mutant" 2>&1); then
+    echo "mutation_check: FAILED: $mutant no longer applies to $target:" >&2
+    printf '%s\n' "$output" >&2
+    echo "update the patch to the current $target (see the header of this script)" >&2
+    exit 2
+  fi
+  cmp -s "$patched/$name.cpp" "$root/$target" && { echo "mutation_check: $mutant changes nothing" >&2; exit 2; }
+done
+echo "  all apply"
+
 use_folder "$root/solutions"
 if [ ! -f "$build/build.ninja" ]; then
   echo "== configuring $build (first run builds the whole framework once)"
@@ -85,23 +116,16 @@ for part in 1 2 3 4 5; do
 done
 use_folder "$root/solutions"
 
-mutants=()
-if [ $# -gt 0 ]; then
-  for name in "$@"; do mutants+=("$root/solutions/mutants/${name%.cpp}.cpp"); done
-else
-  mutants=("$root"/solutions/mutants/part*.cpp)
-fi
-
 echo "== mutants (each must be killed by its Part's public tests)"
 printf '%-36s %-5s %-10s %s\n' mutant Part result "what it gets wrong"
 killed=0
 for mutant in "${mutants[@]}"; do
-  name=$(basename "$mutant" .cpp)
+  name=$(basename "$mutant" .patch)
   part=${name:4:1}
   file=$(file_of_part "$part")
-  what=$(head -1 "$mutant" | sed -e 's/^.*(instructor only): //')
+  what=$(head -1 "$mutant")
   use_folder "$root/solutions"
-  place "$mutant" "$parts/$file"
+  place "$patched/$name.cpp" "$parts/$file"
   if ! build_tests; then
     result="NO-BUILD"
     cp "$work/build.log" "$logs/$name.build.log"

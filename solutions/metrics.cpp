@@ -68,8 +68,9 @@ ModeCoverage compute_mode_coverage(const Tensor& samples, Category z2, const Syn
     // END PART 3
 }
 
-// z1_samples: (N,2)
-double compute_conditional_entropy(const Tensor& z1_samples, Category z2, const SyntheticDataset& dataset) {
+// z1_samples: (N,2). z2 does not enter H, which is over all four modes.
+double compute_conditional_entropy(const Tensor& z1_samples, [[maybe_unused]] Category z2,
+                                   const SyntheticDataset& dataset) {
     // BEGIN PART 4
     require_samples(z1_samples, "compute_conditional_entropy");
     double entropy = 0.0;

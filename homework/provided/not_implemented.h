@@ -12,7 +12,13 @@
 namespace hd {
 
 struct NotImplemented : std::logic_error {
-    explicit NotImplemented(const std::string& what) : std::logic_error("not implemented yet: " + what) {}
+    /// `inputs` are the stub's parameters, passed only so that an unfinished stub uses
+    /// them: the Part files compile with -Wunused-parameter, which is meant to flag an
+    /// input a finished Part forgets (an unused `condition`), not the stub. They are
+    /// ignored.
+    template <typename... Inputs>
+    explicit NotImplemented(const std::string& what, const Inputs&... /*inputs*/)
+        : std::logic_error("not implemented yet: " + what) {}
 };
 
 }  // namespace hd

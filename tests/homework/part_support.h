@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -101,25 +102,44 @@ inline Tensor images_of(const SyntheticDataset& dataset, const std::vector<std::
 // ---- checks with diagnostic messages --------------------------------------------------
 
 /// One well-known wrong answer and what it suggests, e.g. {ln 2 / ln 2, "looks like bits"}.
+/// `tolerance` widens the match for a mistake that comes in variants a little apart
+/// (e.g. the reversed KL with its smoothing on either side); it never narrows it below
+/// the check's margin.
 struct Hint {
     double value;
     std::string explanation;
+    double tolerance = 0.0;
 };
 
 /// Checks |actual - expected| ≤ margin. On failure the message names the quantity, both
-/// values, and — if `actual` is within `margin` of a hint's value — that hint's explanation.
+/// values, and every hint whose value `actual` is within tolerance of (several when the
+/// mistakes give the same number here). A hint whose value is within the margin of
+/// `expected` cannot tell a mistake from the answer and is skipped.
 inline void check_value(const std::string& what, double actual, double expected, double margin,
                         const std::vector<Hint>& hints = {}) {
     if (std::isfinite(actual) && std::abs(actual - expected) <= margin) {
         SUCCEED(fmt::format("{} = {} (expected {} ± {})", what, actual, expected, margin));
         return;
     }
-    std::string message = fmt::format("{}: your value is {}, expected {} (± {}).", what, actual, expected, margin);
+    std::string message = fmt::format("{}: your value is {}, expected {} (± {}), off by {:+.2g}.", what, actual,
+                                      expected, margin, actual - expected);
     if (std::isnan(actual)) message += "\n  It is NaN: is a 0 · ln 0 term or a division by zero left in?";
     else if (std::isinf(actual)) message += "\n  It is infinite: a ln(0) slipped through.";
-    for (const Hint& hint : hints)
-        if (std::abs(actual - hint.value) <= std::max(margin, 1e-9 * std::abs(hint.value)))
-            message += "\n  " + hint.explanation;
+    else if (margin < 1e-7 && std::abs(actual - expected) < 1e-7)
+        message += "\n  That is off by rounding only, not by a wrong formula: compute in double (a float keeps "
+                   "only about 7 digits).";
+    std::vector<std::string> matches;
+    for (const Hint& hint : hints) {
+        const double tolerance = std::max({margin, hint.tolerance, 1e-9 * std::abs(hint.value)});
+        if (std::abs(hint.value - expected) <= margin || !(std::abs(actual - hint.value) <= tolerance)) continue;
+        if (std::find(matches.begin(), matches.end(), hint.explanation) == matches.end())
+            matches.push_back(hint.explanation);
+    }
+    if (matches.size() == 1) message += "\n  " + matches[0];
+    if (matches.size() > 1) {
+        message += "\n  Here several mistakes give this same value; yours is one of them:";
+        for (const std::string& explanation : matches) message += "\n  - " + explanation;
+    }
     FAIL(message);
 }
 

@@ -8,7 +8,6 @@
 // comment describes: mlp(concat({z1_t, time_embed(t), condition_embed(condition)}, 1)).
 #include "tests/homework/part_support.h"
 
-
 using namespace hd;
 using namespace hd::part_test;
 
@@ -31,10 +30,17 @@ Tensor reference_forward(LatentPrior& model, const Tensor& z1_t, const Tensor& t
 std::vector<Candidate> common_mistakes(LatentPrior& model, const Tensor& z1_t, const Tensor& t, const Tensor& c) {
     const Tensor time_emb = model.time_embed->forward(t), condition_emb = model.condition_embed->forward(c);
     const std::string order = " — the MLP's first layer expects (z1_t, time_emb, condition_emb) in this order.";
+    // condition_embed of the condition scaled to unit length per row (a normalisation
+    // the stub does not ask for); with one-hot rows it changes nothing.
+    const Tensor normalised = model.condition_embed->forward(c / sqrt(sum(c * c, {1}, true)));
     return {
         {model.mlp->forward(concat({time_emb, condition_emb, z1_t}, 1)), "mlp(concat(time_emb, condition_emb, z1_t))" + order},
+        {model.mlp->forward(concat({time_emb, z1_t, condition_emb}, 1)), "mlp(concat(time_emb, z1_t, condition_emb))" + order},
         {model.mlp->forward(concat({z1_t, condition_emb, time_emb}, 1)), "mlp(concat(z1_t, condition_emb, time_emb))" + order},
         {model.mlp->forward(concat({condition_emb, time_emb, z1_t}, 1)), "mlp(concat(condition_emb, time_emb, z1_t))" + order},
+        {model.mlp->forward(concat({condition_emb, z1_t, time_emb}, 1)), "mlp(concat(condition_emb, z1_t, time_emb))" + order},
+        {model.mlp->forward(concat({z1_t, time_emb, normalised}, 1)),
+         "a condition normalised to unit length: pass the condition to condition_embed as it is."},
         {model.mlp->forward(concat({z1_t, time_emb, time_emb}, 1)), "an input without condition_embed(condition)."},
         {model.mlp->forward(concat({z1_t, condition_emb, condition_emb}, 1)), "an input without time_embed(t)."},
         {z1_t, "z1_t itself: the MLP is never called."},
@@ -66,6 +72,18 @@ TEST_CASE("Part 2: the prior returns mlp(concat(z1_t, time_embed(t), condition_e
     check_matches(output, reference_forward(f.model, f.z1_t, f.t, f.condition),
                   "mlp(concat({z1_t, time_embed(t), condition_embed(condition)}, 1))",
                   common_mistakes(f.model, f.z1_t, f.t, f.condition));
+}
+
+TEST_CASE("Part 2: a condition that is not one-hot goes into condition_embed as it is", "[part2]") {
+    Fixture f;
+    // Rows of every length and sign: condition_embed is a Linear layer and must see the
+    // condition unchanged, whatever it holds.
+    const Tensor condition = Tensor::from_vector({0.3f, 1.7f, -0.6f, 0.2f, 2.0f, 2.0f}, {3, 2});
+    const Tensor output = f.model.forward(f.z1_t, f.t, condition);
+    check_shape(output, f.z1_t.shape(), "z1_t");
+    check_matches(output, reference_forward(f.model, f.z1_t, f.t, condition),
+                  "mlp(concat({z1_t, time_embed(t), condition_embed(condition)}, 1))",
+                  common_mistakes(f.model, f.z1_t, f.t, condition));
 }
 
 TEST_CASE("Part 2: the gradient reaches z1_t and every parameter of both embeddings and the MLP", "[part2]") {

@@ -85,6 +85,19 @@ TEST_CASE("Part 4: points far from the unit circle go to their nearest anchor", 
     check_value("H(z1 | z2) in nats", entropy, entropy_of({2, 1, 1}), 1e-9);
 }
 
+TEST_CASE("Part 4: a point exactly between two anchors goes to the lower mode index", "[part4]") {
+    const SyntheticDataset dataset(tiny_dataset_options());
+    // (0.5, 0.5) is as near dog (1,0) as cat (0,1), and (-0.5, -0.5) as near car (-1,0) as
+    // truck (0,-1); with the ties to dog and car the four points cover all four modes.
+    const Tensor points = Tensor::from_vector({0.5f, 0.5f, 0.0f, 1.0f, -0.5f, -0.5f, 0.0f, -1.0f}, {4, 2});
+    const double entropy = compute_conditional_entropy(points, Category::animal, dataset);
+    INFO("points (0.5,0.5) (0,1) (-0.5,-0.5) (0,-1) are dog (a tie with cat), cat, car (a tie with truck), truck: "
+         "p = (1/4, 1/4, 1/4, 1/4)");
+    check_value("H(z1 | z2) in nats", entropy, std::log(4.0), 1e-9,
+                {{std::numbers::ln2, "that is ln 2: the ties went to cat and truck. A tie goes to the lower mode index "
+                                     "(dog, cat, car, truck): replace the best anchor only when one is strictly nearer."}});
+}
+
 TEST_CASE("Part 4: a single sample has entropy 0", "[part4]") {
     const SyntheticDataset dataset(tiny_dataset_options());
     check_entropy(dataset, {{Mode::truck, 1}}, Category::vehicle, 0.0);
