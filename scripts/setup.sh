@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian package hdiff needs to build, test and run. Safe to re-run.
-# Needs root (apt-get); on a machine where everything is present it changes nothing.
+# Installs every Debian package hdiff needs to build and run; with --tests also what the
+# tests alone need (a one-node Slurm cluster for scripts/experiment.sh --slurm). Safe to
+# re-run. Needs root (apt-get); on a machine where everything is present it changes nothing.
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,9 @@ packages=(
   python3                             # the checkpoint interoperability test (standard library only)
   clang-14 libclang-rt-14-dev         # libFuzzer for the checkpoint-loader fuzz run
 )
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(slurm-wlm munge)         # the Slurm test of scripts/experiment.sh --slurm
+fi
 
 missing=()
 for p in "${packages[@]}"; do
