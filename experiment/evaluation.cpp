@@ -225,8 +225,9 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
            fmt::format("mode_classifier_s{}_d{}.safetensors", dataset.image_size(), dataset.options().seed)).string();
     check_classifier_cache(cache);
 
-    Evaluation e{.checkpoint = o.model_path, .model_kind = model.config.kind, .trained_steps = checkpoint.state.step,
-                 .sampler = describe(o.sampler, model.schedule), .num_samples_per_z2 = o.num_samples, .seed = o.seed};
+    Evaluation e;
+    e.checkpoint = o.model_path, e.model_kind = model.config.kind, e.trained_steps = checkpoint.state.step;
+    e.sampler = describe(o.sampler, model.schedule), e.num_samples_per_z2 = o.num_samples, e.seed = o.seed;
     e.output_dir = o.output_dir.empty() ? (fs::path("evaluation") / fs::path(o.model_path).stem()).string() : o.output_dir;
     make_directory(e.output_dir);
     e.near_mode_threshold = near_mode_threshold(dataset);
