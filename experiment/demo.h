@@ -10,8 +10,8 @@
 
 namespace hd {
 
-/// The demo's training budget: 32 epochs of 6,400 images, chosen so that the whole demo
-/// fits in a coffee break on a laptop-class CPU (README: how long it takes).
+/// The demo's training budget per model: 32 epochs of 6,400 images, the largest that
+/// keeps the whole demo short on a CPU (the README says how long it takes and what it gives).
 TrainOptions demo_training();
 
 struct DemoOptions {
