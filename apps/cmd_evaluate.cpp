@@ -1,6 +1,6 @@
 // cmd_evaluate.cpp — `hd evaluate --model_path checkpoints/model_a.safetensors`.
 #include "apps/commands.h"
-#include "apps/evaluate.h"
+#include "experiment/evaluation.h"
 
 #include <fmt/format.h>
 
@@ -24,8 +24,8 @@ void add_evaluate_command(CLI::App& app) {
     add_sampler_flags(*command, options->sampler, *sampler);
     command->callback([options, sampler] {
         options->sampler.kind = parse_sampler_kind(*sampler);
-        EvaluateResult result = evaluate_model(*options);
-        fmt::print("{}", format_metrics_table(result.metrics));
+        const Evaluation result = evaluate_model(*options);
+        fmt::print("{}", format_metrics_table(result));
         fmt::print("wrote {}/metrics.json and samples_animal.png, samples_vehicle.png (tile labels: nearest-reference "
                    "mode / classifier verdict, '-' = not recognised)\n",
                    result.output_dir);

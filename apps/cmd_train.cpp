@@ -1,6 +1,6 @@
 // cmd_train.cpp — `hd train --model flat|hierarchical --epochs N …`.
 #include "apps/commands.h"
-#include "apps/train.h"
+#include "experiment/trainer.h"
 
 #include <fmt/format.h>
 

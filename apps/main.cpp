@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     } catch (const hd::NotImplemented& e) {
         std::fprintf(stderr, "hd: %s\n    finish that Part (see homework/README.md), then run this again\n", e.what());
         return 3;
-    } catch (const hd::cli::UsageError& e) {
+    } catch (const hd::UsageError& e) {
         std::fprintf(stderr, "hd: error: %s\n", e.what());
         return 2;
     } catch (const std::exception& e) {

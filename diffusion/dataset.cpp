@@ -814,12 +814,11 @@ namespace {
 // block while it is in cache — the references of all four modes (4·R·3·S·S floats, 6 MB
 // at S = 64, R = 64) do not fit in cache, so comparing image by image would re-read them
 // for every image.
-void nearest_reference_block(const float* images, int64_t count, const SyntheticDataset& dataset,
+void nearest_reference_block(const float* images, int64_t count, const ReferenceSet& references, int64_t image_numel,
                              ReferenceMatch* out) {
-    const int64_t size = dataset.image_size(), image_numel = 3 * size * size;
     for (int64_t n = 0; n < count; ++n) out[n] = {Mode::dog, std::numeric_limits<float>::infinity()};
     for (Mode m : all_modes()) {
-        Tensor refs = dataset.references(m);  // (R, 3, S, S)
+        const Tensor& refs = references[static_cast<int>(m)];  // (R, 3, S, S)
         const float* r = refs.data();
         for (int64_t k = 0, num_refs = refs.size(0); k < num_refs; ++k, r += image_numel) {
             for (int64_t n = 0; n < count; ++n) {
@@ -838,12 +837,37 @@ void nearest_reference_block(const float* images, int64_t count, const Synthetic
     }
 }
 
+ReferenceSet references_of(const SyntheticDataset& dataset) {
+    ReferenceSet references;
+    for (Mode m : all_modes()) references[static_cast<int>(m)] = dataset.references(m);
+    return references;
+}
+
 }  // namespace
 
 Mode nearest_reference_mode(const float* image, const SyntheticDataset& dataset) {
+    const int64_t size = dataset.image_size();
     ReferenceMatch match;
-    nearest_reference_block(image, 1, dataset, &match);
+    nearest_reference_block(image, 1, references_of(dataset), 3 * size * size, &match);
     return match.mode;
+}
+
+std::vector<ReferenceMatch> match_nearest_references(const Tensor& images, const ReferenceSet& references) {
+    const Shape& shape = images.shape();
+    const Shape& reference_shape = references[0].shape();
+    if (shape.size() != 4 || reference_shape.size() != 4 || shape[1] != reference_shape[1] ||
+        shape[2] != reference_shape[2] || shape[3] != reference_shape[3])
+        throw ShapeError("match_nearest_references: images " + shape_str(shape) + " against references " +
+                         shape_str(reference_shape) + " (expected the same image shape)");
+    const int64_t count = shape[0], image_numel = shape[1] * shape[2] * shape[3];
+    constexpr int64_t kBlock = 8;  // 8 images of 48 KB (S = 64) stay in L2 beside one reference
+    std::vector<ReferenceMatch> matches(count);
+    const float* data = images.data();
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t start = 0; start < count; start += kBlock)
+        nearest_reference_block(data + start * image_numel, std::min(kBlock, count - start), references, image_numel,
+                                matches.data() + start);
+    return matches;
 }
 
 std::vector<ReferenceMatch> match_nearest_references(const Tensor& images, const SyntheticDataset& dataset) {
@@ -853,15 +877,7 @@ std::vector<ReferenceMatch> match_nearest_references(const Tensor& images, const
         throw ShapeError("classify_by_nearest_reference: images " + shape_str(shape) +
                          " (expected (N,3," + std::to_string(size) + "," + std::to_string(size) +
                          ") for this dataset)");
-    const int64_t count = shape[0], image_numel = 3 * size * size;
-    constexpr int64_t kBlock = 8;  // 8 images of 48 KB (S = 64) stay in L2 beside one reference
-    std::vector<ReferenceMatch> matches(count);
-    const float* data = images.data();
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t start = 0; start < count; start += kBlock)
-        nearest_reference_block(data + start * image_numel, std::min(kBlock, count - start), dataset,
-                                matches.data() + start);
-    return matches;
+    return match_nearest_references(images, references_of(dataset));
 }
 
 std::vector<Mode> classify_by_nearest_reference(const Tensor& images, const SyntheticDataset& dataset) {

@@ -142,6 +142,11 @@ struct ReferenceMatch {
 };
 /// The same search as classify_by_nearest_reference, keeping the distances.
 std::vector<ReferenceMatch> match_nearest_references(const Tensor& images, const SyntheticDataset& dataset);
+/// One (R, 3, S, S) tensor of references per mode, indexed by Mode.
+using ReferenceSet = std::array<Tensor, kNumModes>;
+/// The same search against other references — e.g. the dataset's after a transform
+/// applied to them and to `images` alike (the evaluation's colour-free second judge).
+std::vector<ReferenceMatch> match_nearest_references(const Tensor& images, const ReferenceSet& references);
 /// The mode whose anchor is closest in L2 to each row of a (N, 2) tensor of z1 embeddings.
 /// Ties (a point exactly between two anchors) go to the lower mode index.
 std::vector<Mode> classify_by_nearest_anchor(const Tensor& z1, const SyntheticDataset& dataset);

@@ -1,28 +1,31 @@
-// experiment.h — what `hd` trains, saves and loads: model A or B with its configuration.
+// model.h — what the experiment trains, saves and loads: model A or B with its configuration.
 //
 // A DiffusionModel is a Module holding either one image denoiser (model A, flat,
 // conditioned on one-hot z2) or a latent prior plus an image decoder (model B,
 // hierarchical). Its parameters are named "denoiser.…" or "prior.…" / "decoder.…", the
 // names a checkpoint stores. One optimizer and one EMA cover all of them (model B's two
 // losses touch disjoint parameters, so their sum trains both nets independently).
+//
+// A checkpoint is a safetensors file: the model's weights ("model.<name>"), their EMA
+// ("ema.<name>"), the optimizer's state ("optimizer.<name>") and metadata holding the
+// ModelConfig and the TrainingState. Loading checks the metadata against bounds before it
+// builds the model, so a damaged or hostile file cannot make it allocate gigabytes.
 #pragma once
 
 #include "autograd/generator.h"
 #include "diffusion/dataset.h"
-#include "diffusion/pipeline.h"
 #include "diffusion/schedule.h"
 #include "homework/provided/models.h"
 #include "nn/optim.h"
 #include "nn/safetensors.h"
 
-#include <CLI/CLI.hpp>
-
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
-namespace hd::cli {
+namespace hd {
 
 enum class ModelKind { flat, hierarchical };
 /// "flat" / "hierarchical" (also "a" / "b"); anything else throws UsageError naming the valid choices.
@@ -47,11 +50,26 @@ struct ModelConfig {
     double p_dog_given_animal = 0.5;
     double p_car_given_vehicle = 0.5;
 
-    /// Rejects impossible sizes with a UsageError naming the valid range.
+    /// Rejects impossible or absurd sizes and probabilities with a UsageError naming the
+    /// valid range. The upper bounds keep a model within about a gigabyte, far above what
+    /// a CPU trains, so that a typo or a damaged checkpoint fails here rather than in the
+    /// allocator.
     void validate() const;
     std::map<std::string, std::string> to_metadata() const;
+    /// Parses and validates (CheckpointError naming `what`, the file, on any problem).
     static ModelConfig from_metadata(const std::map<std::string, std::string>& metadata, const std::string& what);
     DatasetOptions dataset_options() const;
+};
+
+/// The upper bounds ModelConfig::validate enforces.
+struct ModelLimits {
+    static constexpr int64_t image_size = 256;
+    static constexpr int64_t base_channels = 512;
+    static constexpr int64_t groups = 64;
+    static constexpr int64_t embedding_dim = 4096;
+    static constexpr int64_t prior_hidden = 4096;
+    static constexpr int64_t prior_layers = 32;
+    static constexpr int64_t timesteps = 100000;
 };
 
 class DiffusionModel : public Module {
@@ -64,16 +82,16 @@ public:
     std::shared_ptr<LatentPrior> prior;         // B only
 };
 
-/// Where training stands; saved with every checkpoint so --resume continues exactly.
+/// Where training stands; saved with every checkpoint so a resumed run continues exactly.
 struct TrainingState {
     int64_t epoch = 0;           // completed epochs
     int64_t step = 0;            // completed optimizer steps
     std::string generator_state; // Generator::state() of the training stream
-    std::map<std::string, std::string> settings; // training flags (lr, batch size, …), for the record
+    std::map<std::string, std::string> settings; // training options (lr, batch size, …), for the record
 };
 
-/// Writes model weights ("model.<name>"), EMA weights ("ema.<name>"), optimizer state
-/// ("optimizer.<name>") and metadata, atomically.
+/// Writes weights, EMA weights (if `ema`), optimizer state (if `optimizer`) and metadata,
+/// atomically.
 void save_checkpoint(const std::string& path, const DiffusionModel& model, const EMA* ema, const Optimizer* optimizer,
                      const TrainingState& state);
 
@@ -84,25 +102,18 @@ struct LoadedCheckpoint {
     std::vector<std::pair<std::string, Tensor>> optimizer_state; // names without the "optimizer." prefix
     std::vector<Tensor> ema_weights;                             // in named_parameters order; empty if absent
 };
-/// Loads and checks a checkpoint (format version, model kind, every tensor name and shape);
-/// `expected_kind` (if set) must match. Throws CheckpointError / UsageError with one clear line.
+/// Loads and checks a checkpoint (format version, metadata bounds, model kind, every
+/// tensor name and shape); `expected_kind` (if set) must match. Throws CheckpointError /
+/// UsageError with one clear line.
 LoadedCheckpoint load_checkpoint(const std::string& path, std::optional<ModelKind> expected_kind = std::nullopt);
+
+/// UsageError "no checkpoint at <path> (train one with hd train, or pass --model_path)"
+/// when nothing is there: what sampling and measuring say before they load.
+void require_checkpoint(const std::string& path);
 
 /// Copies the EMA weights into the model (what sampling and evaluation use).
 void use_ema_weights(LoadedCheckpoint& checkpoint);
 
-/// Samples `count` images for z2 with either model (model B: prior, then decoder; its z1
-/// samples come back too). With image_size 0, model B samples only z1.
-struct Generated {
-    Tensor images; // (count, 3, S, S)
-    Tensor z1;     // (count, 2) — model B only
-};
-Generated generate(DiffusionModel& model, Category z2, int64_t count, const SamplerOptions& options, Generator& gen,
-                   const SamplerProgress& progress = {}, std::vector<Tensor>* prior_trajectory = nullptr);
-
-/// Registers --sampler, --ddim_steps, --eta, --clip, --guidance on a command.
-void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name);
-
 inline constexpr const char* kCheckpointFormat = "hdiff-checkpoint-1";
 
-}  // namespace hd::cli
+}  // namespace hd

@@ -1,14 +1,16 @@
-// experiment.cpp — see experiment.h.
-#include "apps/experiment.h"
+// model.cpp — see model.h.
+#include "experiment/model.h"
 
-#include "apps/commands.h"
+#include "experiment/errors.h"
 
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 
-namespace hd::cli {
+namespace hd {
 
 ModelKind parse_model_kind(const std::string& name) {
     if (name == "flat" || name == "a" || name == "A") return ModelKind::flat;
@@ -24,21 +26,38 @@ std::string default_checkpoint_path(ModelKind kind) {
 
 // ---- ModelConfig ------------------------------------------------------------------
 
+namespace {
+
+void check_probability(const char* name, double p) {
+    if (!(p >= 0.0 && p <= 1.0))
+        throw UsageError(fmt::format("{} {} is not a probability (valid: 0 <= p <= 1)", name, p));
+}
+
+}  // namespace
+
 void ModelConfig::validate() const {
-    if (image_size < 16 || image_size % 4 != 0)
-        throw UsageError(fmt::format("image size {} is impossible (valid: a multiple of 4, at least 16; e.g. 32 or 64)", image_size));
-    if (base_channels < 1 || groups < 1 || base_channels % groups != 0)
-        throw UsageError(fmt::format("base channels {} must be a positive multiple of the GroupNorm groups ({})",
-                                     base_channels, groups));
-    if (embedding_dim < 2 || embedding_dim % 2 != 0 || prior_embedding_dim < 2 || prior_embedding_dim % 2 != 0)
-        throw UsageError(fmt::format("embedding widths must be even and >= 2 (got {} and {})", embedding_dim,
-                                     prior_embedding_dim));
-    if (prior_hidden < 1 || prior_layers < 1)
-        throw UsageError(fmt::format("the prior needs >= 1 hidden layer of >= 1 unit (got {} x {})", prior_layers, prior_hidden));
-    if (timesteps < 2 || timesteps > 100000)
-        throw UsageError(fmt::format("timesteps {} is impossible (valid: 2 … 100000)", timesteps));
+    using L = ModelLimits;
+    if (image_size < 16 || image_size % 4 != 0 || image_size > L::image_size)
+        throw UsageError(fmt::format("image size {} is impossible (valid: a multiple of 4, at least 16 and at most {}; "
+                                     "e.g. 32 or 64)", image_size, L::image_size));
+    if (groups < 1 || groups > L::groups)
+        throw UsageError(fmt::format("GroupNorm groups {} is impossible (valid: 1 … {})", groups, L::groups));
+    if (base_channels < 1 || base_channels % groups != 0 || base_channels > L::base_channels)
+        throw UsageError(fmt::format("base channels {} must be a positive multiple of the GroupNorm groups ({}), "
+                                     "at most {}", base_channels, groups, L::base_channels));
+    for (int64_t width : {embedding_dim, prior_embedding_dim})
+        if (width < 2 || width % 2 != 0 || width > L::embedding_dim)
+            throw UsageError(fmt::format("embedding widths must be even, >= 2 and <= {} (got {} and {})",
+                                         L::embedding_dim, embedding_dim, prior_embedding_dim));
+    if (prior_hidden < 1 || prior_layers < 1 || prior_hidden > L::prior_hidden || prior_layers > L::prior_layers)
+        throw UsageError(fmt::format("the prior needs 1 … {} hidden layers of 1 … {} units (got {} x {})",
+                                     L::prior_layers, L::prior_hidden, prior_layers, prior_hidden));
+    if (timesteps < 2 || timesteps > L::timesteps)
+        throw UsageError(fmt::format("timesteps {} is impossible (valid: 2 … {})", timesteps, L::timesteps));
     if (schedule != "linear" && schedule != "cosine")
         throw UsageError(fmt::format("unknown noise schedule '{}' (valid: linear, cosine)", schedule));
+    check_probability("p_dog_given_animal", p_dog_given_animal);
+    check_probability("p_car_given_vehicle", p_car_given_vehicle);
 }
 
 std::map<std::string, std::string> ModelConfig::to_metadata() const {
@@ -190,6 +209,11 @@ LoadedCheckpoint load_checkpoint(const std::string& path, std::optional<ModelKin
     return out;
 }
 
+void require_checkpoint(const std::string& path) {
+    if (!std::filesystem::exists(path))
+        throw UsageError(fmt::format("no checkpoint at {} (train one with hd train, or pass --model_path)", path));
+}
+
 void use_ema_weights(LoadedCheckpoint& checkpoint) {
     if (checkpoint.ema_weights.empty()) return;
     auto params = checkpoint.model->parameters();
@@ -197,32 +221,4 @@ void use_ema_weights(LoadedCheckpoint& checkpoint) {
         std::memcpy(params[k].data(), checkpoint.ema_weights[k].data(), sizeof(float) * params[k].numel());
 }
 
-// ---- generation -------------------------------------------------------------------
-
-Generated generate(DiffusionModel& model, Category z2, int64_t count, const SamplerOptions& options, Generator& gen,
-                   const SamplerProgress& progress, std::vector<Tensor>* prior_trajectory) {
-    if (count < 1) throw UsageError(fmt::format("--num_samples {} is impossible (valid: 1 or more)", count));
-    if (options.guidance != 1.0f && model.config.kind != ModelKind::flat)
-        throw UsageError("--guidance applies to the flat model only");
-    Generated out;
-    if (model.config.kind == ModelKind::flat) {
-        out.images = sample_flat(*model.image_model, model.schedule, z2, count, model.config.image_size, gen, options, progress);
-    } else {
-        HierarchicalSamples s = sample_hierarchical(*model.prior, *model.image_model, model.schedule, z2, count,
-                                                    model.config.image_size, gen, options, {}, progress, prior_trajectory);
-        out.images = s.images;
-        out.z1 = s.z1;
-    }
-    return out;
-}
-
-void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name) {
-    command.add_option("--sampler", sampler_name, "ddpm (ancestral, every step) | ddim")->capture_default_str();
-    command.add_option("--ddim_steps,--ddim-steps", options.ddim_steps, "DDIM steps")->capture_default_str();
-    command.add_option("--eta", options.eta, "DDIM eta (0 deterministic, 1 ancestral-like)")->capture_default_str();
-    command.add_flag("--clip,!--no-clip", options.clip_x0, "clip the predicted x0 to [-1, 1]")->capture_default_str();
-    command.add_option("--guidance", options.guidance, "classifier-free guidance weight (model A; 1 = off)")
-        ->capture_default_str();
-}
-
-}  // namespace hd::cli
+}  // namespace hd

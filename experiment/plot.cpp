@@ -1,5 +1,5 @@
 // plot.cpp — see plot.h.
-#include "apps/plot.h"
+#include "experiment/plot.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 
-namespace hd::cli {
+namespace hd {
 
 namespace {
 
@@ -122,4 +122,4 @@ RgbImage scatter_plot(const std::vector<ScatterPoint>& points, const std::vector
     return image;
 }
 
-}  // namespace hd::cli
+}  // namespace hd

@@ -5,10 +5,13 @@
 // readable.
 #pragma once
 
+#include "diffusion/sampler.h"
+
 #include <chrono>
+#include <optional>
 #include <string>
 
-namespace hd::cli {
+namespace hd {
 
 class Progress {
 public:
@@ -30,7 +33,24 @@ private:
     std::chrono::steady_clock::time_point start_, last_print_;
 };
 
+/// The progress line of a sampling run: a SamplerProgress callback that makes its
+/// Progress at the first report, when the number of denoising steps is known.
+class SamplingProgress {
+public:
+    /// `quiet`: the callback does nothing.
+    explicit SamplingProgress(std::string label, bool quiet = false);
+    /// The callback to pass to the sampler; valid while this object lives.
+    SamplerProgress callback();
+    /// Ends the line if one was started.
+    void finish();
+
+private:
+    std::string label_;
+    bool quiet_;
+    std::optional<Progress> bar_;
+};
+
 /// "1h02m", "3m07s", "12s".
 std::string format_duration(double seconds);
 
-}  // namespace hd::cli
+}  // namespace hd

@@ -1,12 +1,12 @@
 // progress.cpp — see progress.h.
-#include "apps/progress.h"
+#include "experiment/progress.h"
 
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <unistd.h>
 
-namespace hd::cli {
+namespace hd {
 
 std::string format_duration(double seconds) {
     if (!(seconds >= 0.0) || seconds > 1e7) return "?";
@@ -55,4 +55,18 @@ void Progress::print(int64_t done, const std::string& detail, bool final) {
     std::fflush(stderr);
 }
 
-}  // namespace hd::cli
+SamplingProgress::SamplingProgress(std::string label, bool quiet) : label_(std::move(label)), quiet_(quiet) {}
+
+SamplerProgress SamplingProgress::callback() {
+    return [this](int64_t done, int64_t total) {
+        if (quiet_) return;
+        if (!bar_) bar_.emplace(label_, total);
+        bar_->update(done, "denoising steps");
+    };
+}
+
+void SamplingProgress::finish() {
+    if (bar_) bar_->finish();
+}
+
+}  // namespace hd

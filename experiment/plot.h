@@ -1,4 +1,4 @@
-// plot.h — small PNG charts for the command line: loss curves and the prior's z1 scatter.
+// plot.h — small PNG charts: loss curves and the prior's z1 scatter.
 //
 // Drawn with image_io.h's pixels and bitmap font; no plotting library. What it does not
 // do: anti-aliasing, arbitrary tick placement (axes show their range at the ends).
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace hd::cli {
+namespace hd {
 
 struct Series {
     std::string name;
@@ -46,4 +46,4 @@ RgbImage scatter_plot(const std::vector<ScatterPoint>& points, const std::vector
 /// A smoothing of noisy per-step losses: the mean over a sliding window of `window` steps.
 std::vector<double> moving_average(const std::vector<double>& values, size_t window);
 
-}  // namespace hd::cli
+}  // namespace hd

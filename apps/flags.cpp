@@ -1,0 +1,24 @@
+// flags.cpp — the flags several commands share (see commands.h).
+#include "apps/commands.h"
+
+namespace hd::cli {
+
+void add_model_flags(CLI::App& command, ModelConfig& c) {
+    command.add_option("--image_size,--image-size", c.image_size, "image size S (multiple of 4, >= 16)")->capture_default_str();
+    command.add_option("--base_channels,--base-channels", c.base_channels, "UNet base channels C")->capture_default_str();
+    command.add_option("--embedding_dim,--embedding-dim", c.embedding_dim, "time/condition embedding width E")->capture_default_str();
+    command.add_option("--schedule", c.schedule, "noise schedule: linear | cosine")->capture_default_str();
+    command.add_option("--timesteps", c.timesteps, "diffusion steps T")->capture_default_str();
+    command.add_option("--dataset_seed,--dataset-seed", c.dataset_seed, "seed of the synthetic dataset")->capture_default_str();
+}
+
+void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name) {
+    command.add_option("--sampler", sampler_name, "ddpm (ancestral, every step) | ddim")->capture_default_str();
+    command.add_option("--ddim_steps,--ddim-steps", options.ddim_steps, "DDIM steps")->capture_default_str();
+    command.add_option("--eta", options.eta, "DDIM eta (0 deterministic, 1 ancestral-like)")->capture_default_str();
+    command.add_flag("--clip,!--no-clip", options.clip_x0, "clip the predicted x0 to [-1, 1]")->capture_default_str();
+    command.add_option("--guidance", options.guidance, "classifier-free guidance weight (model A; 1 = off)")
+        ->capture_default_str();
+}
+
+}  // namespace hd::cli

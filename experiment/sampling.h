@@ -1,0 +1,59 @@
+// sampling.h — drawing samples from a trained model, with classifier-free guidance, and
+// the pictures `hd sample` writes.
+#pragma once
+
+#include "diffusion/pipeline.h"
+#include "diffusion/sampler.h"
+#include "experiment/model.h"
+
+#include <string>
+#include <vector>
+
+namespace hd {
+
+/// "animal" / "vehicle"; anything else throws UsageError naming the valid choices.
+Category parse_z2(const std::string& name);
+
+/// The sampler `hd sample` and `hd evaluate` use unless told otherwise: DDIM, 100 steps,
+/// η = 1, x̂0 clipped.
+SamplerOptions default_sampling();
+
+/// UsageError for impossible sampler settings (DDIM steps, η, guidance: finite and in
+/// range), before any work.
+void validate_sampler(const SamplerOptions& options);
+
+/// Samples `count` images for z2 with either model (model B: prior, then decoder; its z1
+/// samples come back too). Guidance other than 1 is refused for model B, whose prior and
+/// decoder were trained without condition dropout.
+struct Generated {
+    Tensor images; // (count, 3, S, S)
+    Tensor z1;     // (count, 2) — model B only
+};
+Generated generate(DiffusionModel& model, Category z2, int64_t count, const SamplerOptions& options, Generator& gen,
+                   const SamplerProgress& progress = {}, std::vector<Tensor>* prior_trajectory = nullptr);
+
+/// What `hd sample` does: a PNG grid of samples of one z2 and, for model B, a second
+/// picture `<stem>_prior.png` of the prior's z1 samples over the four anchors.
+struct SampleOptions {
+    std::string model_path;
+    std::string z2 = "animal";
+    int64_t num_samples = 16;
+    uint64_t seed = 0;
+    std::string output; // default samples/<checkpoint stem>_<z2>.png
+    SamplerOptions sampler = default_sampling();
+};
+struct SampleResult {
+    std::string grid;       // the PNG written
+    std::string prior_plot; // model B: the scatter written; empty for model A
+    std::string sampler;    // describe() of the sampler used
+};
+/// Validates everything (z2, sampler, count, the checkpoint) before sampling.
+SampleResult write_samples(const SampleOptions& options);
+
+/// The prior's z1 samples (N,2) as dots coloured by their nearest anchor, the first few
+/// denoising paths (`trajectory`: z1 at every visited step), and the anchors labelled with
+/// their counts, written to `path`.
+void write_prior_scatter(const std::string& path, const Tensor& z1, const std::vector<Tensor>& trajectory,
+                         const SyntheticDataset& dataset, const std::string& z2_name);
+
+}  // namespace hd
