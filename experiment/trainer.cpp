@@ -114,13 +114,6 @@ float learning_rate_at(const TrainOptions& o, int64_t step, int64_t total_steps)
     return static_cast<float>(peak * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(std::numbers::pi * std::min(1.0, progress)))));
 }
 
-void drop_conditions(SyntheticDataset::Batch& batch, float p, Generator& gen) {
-    if (p <= 0.0f) return;
-    Tensor& z2 = batch.z2_onehot; // (B, 2)
-    for (int64_t b = 0; b < z2.size(0); ++b)
-        if (gen.uniform() < p) std::fill_n(z2.data() + b * kNumCategories, kNumCategories, 0.0f);
-}
-
 // ---- Trainer -----------------------------------------------------------------------------
 
 Trainer::Trainer(TrainOptions options) : options_(prepared(std::move(options))), gen_(options_.seed) {
@@ -131,7 +124,7 @@ Trainer::Trainer(TrainOptions options) : options_(prepared(std::move(options))),
         resume_from_checkpoint();
     } else {
         model_ = std::make_unique<DiffusionModel>(options_.model, gen_);
-        optimizer_ = std::make_unique<Adam>(model_->parameters(), AdamOptions{.learning_rate = options_.learning_rate});
+        optimizer_ = std::make_unique<Adam>(model_->named_parameters(), AdamOptions{.learning_rate = options_.learning_rate});
         ema_ = std::make_unique<EMA>(*model_, options_.ema_decay);
     }
     dataset_ = std::make_unique<SyntheticDataset>(options_.model.dataset_options());
@@ -155,7 +148,7 @@ void Trainer::resume_from_checkpoint() {
     state_ = loaded.state;
     gen_.set_state(state_.generator_state);
     options_.model = model_->config;
-    optimizer_ = std::make_unique<Adam>(model_->parameters(), AdamOptions{.learning_rate = options_.learning_rate});
+    optimizer_ = std::make_unique<Adam>(model_->named_parameters(), AdamOptions{.learning_rate = options_.learning_rate});
     if (!loaded.optimizer_state.empty()) optimizer_->load_state(loaded.optimizer_state);
     ema_ = std::make_unique<EMA>(*model_, options_.ema_decay);
     if (!loaded.ema_weights.empty()) ema_->load(loaded.ema_weights);
@@ -177,15 +170,15 @@ StepReport Trainer::step() {
     StepReport report;
     report.learning_rate = learning_rate_at(options_, state_.step, total_steps_);
     optimizer_->set_learning_rate(report.learning_rate);
-    SyntheticDataset::Batch batch = dataset_->sample_batch(options_.batch_size, gen_);
-    drop_conditions(batch, options_.condition_dropout, gen_);
+    const SyntheticDataset::Batch batch = dataset_->sample_batch(options_.batch_size, gen_);
+    const ConditionDropout dropout{.image = options_.condition_dropout};
 
     Tensor loss;
     if (options_.model.kind == ModelKind::flat) {
-        loss = flat_losses(*model_->image_model, model_->schedule, batch, gen_, weighting_).image;
+        loss = flat_losses(*model_->image_model, model_->schedule, batch, gen_, weighting_, dropout).image;
     } else {
         HierarchicalLosses losses = hierarchical_losses(*model_->prior, *model_->image_model, model_->schedule, batch,
-                                                        gen_, weighting_);
+                                                        gen_, weighting_, dropout);
         report.prior_loss = losses.prior.item();
         report.decoder_loss = losses.decoder.item();
         loss = losses.prior + losses.decoder;

@@ -104,11 +104,6 @@ private:
 /// Trainer(options).run(): what `hd train` does.
 TrainResult train_model(const TrainOptions& options);
 
-/// Model A's condition dropout: each example's one-hot z2 is zeroed (the "null" condition
-/// classifier-free guidance contrasts with) with probability `p`, one uniform draw of
-/// `gen` per example; no draws when p = 0.
-void drop_conditions(SyntheticDataset::Batch& batch, float p, Generator& gen);
-
 /// lr(step): linear warm-up over `warmup_steps`, then constant or a cosine decay to 10 %
 /// of the peak at `total_steps`.
 float learning_rate_at(const TrainOptions& options, int64_t step, int64_t total_steps);

@@ -28,7 +28,7 @@ if [ ! -d solutions ]; then
   # not failed on; the tests that need every Part (training, the command line) run once
   # all five pass. The sanitizer, fuzzing and release stages are the instructor's.
   echo "== framework tests (autograd, nn, diffusion)"
-  ctest --test-dir build --output-on-failure -j "$jobs" -R '^(autograd|nn|diffusion): '
+  ctest --test-dir build --output-on-failure -j "$jobs" -R '^(autograd|nn|diffusion):'
   echo "== your Parts (homework/): build/tests/hd_tests \"[partN]\" shows the details"
   passed=0
   for part in 1 2 3 4 5; do
@@ -44,7 +44,7 @@ if [ ! -d solutions ]; then
   done
   if [ $passed -eq 5 ]; then
     echo "== every Part passes: the remaining tests (training, the command line)"
-    ctest --test-dir build --output-on-failure -j "$jobs" -E '^(autograd|nn|diffusion): '
+    ctest --test-dir build --output-on-failure -j "$jobs" -E '^(autograd|nn|diffusion):'
   else
     echo "== $passed of 5 Parts pass; the tests that train models run once all five do"
   fi
