@@ -1,6 +1,8 @@
 // test_image_io.cpp — PNG writing (atomic, right size, clamped values), grids and the font.
 #include "diffusion/image_io.h"
 
+#include "tests/support/temp_folder.h"
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -15,39 +17,20 @@ namespace fs = std::filesystem;
 using hd::RgbImage;
 using hd::Tensor;
 
+using TempDir = hd::test::TempFolder;
+using hd::test::read_bytes;
+
 namespace {
 
 /// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("hd_test_image_io_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::vector<uint8_t> read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 /// Width and height from a PNG's IHDR chunk: bytes 16–19 and 20–23, big-endian.
-std::pair<uint32_t, uint32_t> ihdr_size(const std::vector<uint8_t>& png) {
-    auto be32 = [&](size_t at) {
-        return uint32_t{png[at]} << 24 | uint32_t{png[at + 1]} << 16 | uint32_t{png[at + 2]} << 8 |
-               uint32_t{png[at + 3]};
-    };
+std::pair<uint32_t, uint32_t> ihdr_size(const std::string& png) {
+    auto byte = [&](size_t at) { return uint32_t{static_cast<uint8_t>(png[at])}; };
+    auto be32 = [&](size_t at) { return byte(at) << 24 | byte(at + 1) << 16 | byte(at + 2) << 8 | byte(at + 3); };
     return {be32(16), be32(20)};
 }
 
-const std::vector<uint8_t> kPngSignature = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+const std::string kPngSignature = "\x89PNG\r\n\x1A\n";
 
 }  // namespace
 
@@ -57,10 +40,10 @@ TEST_CASE("write_png writes a PNG with the signature and the size in its IHDR", 
     RgbImage image(5, 3, {10, 20, 30});
     image.set(4, 2, {200, 100, 50});
     hd::write_png(path, image);
-    std::vector<uint8_t> bytes = read_bytes(path);
+    const std::string bytes = read_bytes(path);
     REQUIRE(bytes.size() > 24);
-    CHECK(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 8) == kPngSignature);
-    CHECK(std::string(bytes.begin() + 12, bytes.begin() + 16) == "IHDR");
+    CHECK(bytes.substr(0, 8) == kPngSignature);
+    CHECK(bytes.substr(12, 4) == "IHDR");
     CHECK(ihdr_size(bytes) == std::pair<uint32_t, uint32_t>{5, 3});
     CHECK_FALSE(fs::exists(path + ".tmp"));
     // The pixels come back unchanged.

@@ -10,19 +10,6 @@
 
 namespace hd::test {
 
-TempFolder::TempFolder() {
-    static int counter = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("hd_test_experiment_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-}
-
-TempFolder::~TempFolder() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-}
-
 TrainOptions tiny_training(ModelKind kind, const std::string& output, int64_t epochs) {
     TrainOptions o;
     o.model.kind = kind;
@@ -58,7 +45,5 @@ bool homework_is_stubbed() {
         return true;
     }
 }
-
-std::string read_bytes(const std::string& path) { return read_file_bounded(path, size_t{1} << 30); }
 
 }  // namespace hd::test

@@ -1,6 +1,8 @@
 // test_files.cpp — the one safe writer and the bounded reader (nn/files.h).
 #include "nn/files.h"
 
+#include "tests/support/temp_folder.h"
+
 #include <catch2/catch.hpp>
 
 #include <sys/mount.h>
@@ -20,35 +22,10 @@
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 
+using hd::test::read_bytes;
+using TempDir = hd::test::TempFolder;
+
 namespace {
-
-// A fresh folder per test case, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() / ("hd_test_files_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        ::umount2(path.c_str(), MNT_DETACH); // the full-disk test mounts a tmpfs here
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    std::vector<std::string> listing() const {
-        std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(path)) names.push_back(entry.path().filename());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string error_of(const std::function<void()>& action) {
     try {
@@ -141,6 +118,10 @@ TEST_CASE("a write that fails half-way leaves the old file untouched and no temp
 TEST_CASE("a full disk is reported as a full disk and keeps the old file", "[files]") {
     TempDir dir;
     // A 64 KiB tmpfs stands in for a full disk; mounting one needs root.
+    struct Unmount {
+        std::filesystem::path path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); } // before the folder is removed
+    } unmount{dir.path};
     if (::mount("tmpfs", dir.path.c_str(), "tmpfs", 0, "size=64k") != 0) {
         WARN("cannot mount a tmpfs here (not root?): the full-disk case is not tested");
         return;

@@ -4,6 +4,7 @@
 // (the portable stand-in for the libFuzzer target in tests/fuzz/).
 #include "nn/safetensors.h"
 
+#include "tests/support/temp_folder.h"
 #include "tests/support/tensor_compare.h"
 
 #include <catch2/catch.hpp>
@@ -29,37 +30,10 @@ using hd::Shape;
 using hd::Tensor;
 using Catch::Matchers::Contains;
 using TensorList = std::vector<std::pair<std::string, Tensor>>;
+using TempDir = hd::test::TempFolder;
+using hd::test::read_bytes;
 
 namespace {
-
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("hd_test_safetensors_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    // Names of everything in the directory, to spot leftover temporary files.
-    std::vector<std::string> listing() const {
-        std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(path)) names.push_back(entry.path().filename());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // A file made of a length field, the given header text, and the given data bytes.
 std::string raw_file(const std::string& header, const std::string& data = "") {
