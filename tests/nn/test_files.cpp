@@ -6,13 +6,11 @@
 #include <catch2/catch.hpp>
 
 #include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <functional>
 #include <filesystem>
 #include <fstream>
@@ -94,21 +92,7 @@ TEST_CASE("a write that fails half-way leaves the old file untouched and no temp
     const std::string path = dir.file("model.bin");
     hd::write_file_atomic(path, "the good old content");
 
-    struct rlimit old_limit {};
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
-    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit small = old_limit;
-    small.rlim_cur = 4096;
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-    std::string message;
-    try {
-        hd::write_file_atomic(path, std::string(100000, 'x'));
-    } catch (const hd::FileError& e) {
-        message = e.what();
-    }
-    ::setrlimit(RLIMIT_FSIZE, &old_limit);
-    std::signal(SIGXFSZ, old_handler);
-
+    const std::string message = hd::test::error_with_file_size_limit(4096, [&] { hd::write_file_atomic(path, std::string(100000, 'x')); });
     CAPTURE(message);
     CHECK_THAT(message, Contains(path) && Contains("File too large") && Contains("unchanged"));
     CHECK(read_bytes(path) == "the good old content");

@@ -10,10 +10,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -437,23 +435,8 @@ TEST_CASE("a save that fails while writing leaves the existing checkpoint intact
     hd::save_safetensors(path, sample_tensors(), kUnicodeMetadata);
     const std::string before = read_bytes(path);
 
-    // Lower the file-size limit so the second, larger save fails half-way with EFBIG.
-    // SIGXFSZ would otherwise kill the process; ignore it for the duration.
-    struct rlimit old_limit;
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
-    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit small = old_limit;
-    small.rlim_cur = 4096;
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-    std::string message;
-    try {
-        hd::save_safetensors(path, {{"big", Tensor::ones({100000})}});
-    } catch (const CheckpointError& e) {
-        message = e.what();
-    }
-    ::setrlimit(RLIMIT_FSIZE, &old_limit);
-    std::signal(SIGXFSZ, old_handler);
-
+    // The second, larger save fails half-way with EFBIG.
+    const std::string message = hd::test::error_with_file_size_limit(4096, [&] { hd::save_safetensors(path, {{"big", Tensor::ones({100000})}}); });
     CAPTURE(message);
     CHECK_THAT(message, Contains(path) && Contains("File too large") && Contains("old file, if any, is unchanged"));
     CHECK(read_bytes(path) == before);

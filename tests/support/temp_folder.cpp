@@ -5,7 +5,11 @@
 #include <fstream>
 #include <iterator>
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <exception>
 
 namespace hd::test {
 
@@ -32,6 +36,27 @@ std::vector<std::string> TempFolder::listing() const {
 std::string read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string error_with_file_size_limit(size_t max_bytes, const std::function<void()>& action) {
+    struct rlimit old_limit {};
+    if (::getrlimit(RLIMIT_FSIZE, &old_limit) != 0) return "getrlimit failed";
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old_limit;
+    small.rlim_cur = max_bytes;
+    std::string message;
+    if (::setrlimit(RLIMIT_FSIZE, &small) != 0) {
+        message = "setrlimit failed";
+    } else {
+        try {
+            action();
+        } catch (const std::exception& e) {
+            message = e.what();
+        }
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old_limit);
+    std::signal(SIGXFSZ, old_handler);
+    return message;
 }
 
 }  // namespace hd::test

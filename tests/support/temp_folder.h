@@ -1,7 +1,10 @@
-// temp_folder.h — a fresh folder per test case, and reading a file back whole.
+// temp_folder.h — what file tests share: a fresh folder per test case, reading a file
+// back whole, and a write that fails half-way.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,5 +27,10 @@ struct TempFolder {
 
 /// The bytes of the file at `path` ("" if it cannot be read).
 std::string read_bytes(const std::string& path);
+
+/// Runs `action` with the process's file-size limit lowered to `max_bytes` (SIGXFSZ
+/// ignored meanwhile), so a larger write fails half-way with EFBIG; returns the message
+/// of the exception it threw ("" if none). The limit is restored afterwards.
+std::string error_with_file_size_limit(size_t max_bytes, const std::function<void()>& action);
 
 }  // namespace hd::test
