@@ -242,7 +242,8 @@ void link_tests(const Workspace& work, const BuildInputs& inputs, std::map<std::
         // Blame the files the linker names; if it names none, stub the submitted files one by one.
         std::vector<std::string> blamed;
         for (const std::string& file : student_files())
-            if (!files[file].stubbed && built.output.find("objects/" + file + ".o") != std::string::npos)
+            if (!files[file].stubbed && (built.output.find("(" + file + ".o)") != std::string::npos || // archive member
+                                         built.output.find("\n" + file + ":(") != std::string::npos))
                 blamed.push_back(file);
         for (const std::string& file : student_files())
             if (blamed.empty() && !files[file].stubbed) blamed.push_back(file);

@@ -72,6 +72,17 @@ std::string forbidden_fragment(const std::string& name) {
 
 std::string strip_version(const std::string& name) { return name.substr(0, name.find('@')); }
 
+/// Is the object's static initialiser <iostream>'s alone (construct std::ios_base::Init,
+/// register its destructor), a handful of instructions naming nothing else?
+bool only_iostream_init(const ObjectFacts& object) {
+    static const std::set<std::string> allowed = {"_ZNSt8ios_base4InitC1Ev", "_ZNSt8ios_base4InitD1Ev", "__cxa_atexit",
+                                                  "__dso_handle", "_ZStL8__ioinit", ".bss"};
+    if (object.initialiser_instructions == 0 || object.initialiser_instructions > 16) return false;
+    for (const std::string& target : object.initialiser_targets)
+        if (!allowed.count(target)) return false;
+    return true;
+}
+
 std::string run_tool(const std::vector<std::string>& argv, bool& incomplete) {
     Limits limits;
     limits.seconds = 120.0;
@@ -93,7 +104,7 @@ std::optional<std::string> refusal(const ObjectFacts& object, const std::set<std
                                    const std::set<std::string>& program_definitions) {
     if (object.incomplete) return "could not be checked (nm, readelf or objdump failed on it, or it is too large)";
     for (const std::string& section : object.sections)
-        if (forbidden_sections().count(section))
+        if (forbidden_sections().count(section) && !(section == ".init_array" && only_iostream_init(object)))
             return "runs code before or after main (" + section +
                    "): a global with a constructor or destructor; move it into the function";
     for (const std::string& mnemonic : object.mnemonics)
@@ -162,11 +173,35 @@ std::vector<std::string> parse_mnemonics(const std::string& text) {
     return {found.begin(), found.end()};
 }
 
+void parse_initialiser(const std::string& text, ObjectFacts& facts) {
+    std::istringstream in(text);
+    std::string line;
+    bool inside = false;
+    while (std::getline(in, line)) {
+        if (line.find(">:") != std::string::npos && line.find('<') != std::string::npos) {
+            inside = line.find("<_GLOBAL__sub_I_") != std::string::npos;
+            continue;
+        }
+        if (!inside) continue;
+        const size_t reloc = line.find("R_X86_64_");
+        if (reloc != std::string::npos) {
+            std::istringstream fields(line.substr(reloc));
+            std::string type, target;
+            fields >> type >> target;
+            facts.initialiser_targets.push_back(target.substr(0, target.find_first_of("+-")));
+        } else if (line.find(":\t") != std::string::npos) {
+            ++facts.initialiser_instructions;
+        }
+    }
+}
+
 ObjectFacts read_object_facts(const std::string& path) {
     ObjectFacts facts;
     facts.symbols = parse_nm(run_tool({"nm", "-P", path}, facts.incomplete));
     facts.sections = parse_sections(run_tool({"readelf", "-SW", path}, facts.incomplete));
-    facts.mnemonics = parse_mnemonics(run_tool({"objdump", "-d", "--no-show-raw-insn", path}, facts.incomplete));
+    const std::string code = run_tool({"objdump", "-dr", "--no-show-raw-insn", path}, facts.incomplete);
+    facts.mnemonics = parse_mnemonics(code);
+    parse_initialiser(code, facts);
     return facts;
 }
 

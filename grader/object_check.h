@@ -36,6 +36,11 @@ struct ObjectFacts {
     std::vector<Symbol> symbols;          // defined and undefined
     std::vector<std::string> sections;    // section names
     std::vector<std::string> mnemonics;   // the distinct instruction mnemonics of its code
+    // The static initialiser (_GLOBAL__sub_I_*): its instruction count and the symbols its
+    // relocations name. <iostream> before GCC 13 gives every file one that only constructs
+    // std::ios_base::Init; that one is allowed.
+    int initialiser_instructions = 0;
+    std::vector<std::string> initialiser_targets;
     bool incomplete = false;              // a tool failed or its output was cut
 };
 
@@ -49,8 +54,10 @@ std::optional<std::string> refusal(const ObjectFacts& object, const std::set<std
 std::vector<Symbol> parse_nm(const std::string& text);
 /// Parses the section names out of `readelf -SW` output.
 std::vector<std::string> parse_sections(const std::string& text);
-/// Parses the distinct mnemonics out of `objdump -d --no-show-raw-insn` output.
+/// Parses the distinct mnemonics out of `objdump -dr --no-show-raw-insn` output.
 std::vector<std::string> parse_mnemonics(const std::string& text);
+/// Fills the initialiser fields of `facts` from `objdump -dr --no-show-raw-insn` output.
+void parse_initialiser(const std::string& text, ObjectFacts& facts);
 
 /// Runs nm, readelf and objdump (trusted tools) on `path`.
 ObjectFacts read_object_facts(const std::string& path);

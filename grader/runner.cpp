@@ -12,9 +12,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <fstream>
 #include <grp.h>
-#include <iterator>
 #include <poll.h>
 #include <pwd.h>
 #include <stdexcept>
@@ -62,7 +60,7 @@ void set_limit(int resource, rlim_t value) {
     if (plan.sandbox) {
         set_limit(RLIMIT_CORE, 0);
         set_limit(RLIMIT_FSIZE, plan.limits->report_bytes > 0 ? 0 : rlim_t{1} << 30); // tests: no file writes
-        set_limit(RLIMIT_NPROC, 128);
+        if (plan.sandbox->enabled) set_limit(RLIMIT_NPROC, 128); // counts all of the user's processes: not ours
         if (plan.sandbox->enabled &&
             (setgroups(0, nullptr) != 0 || setgid(plan.sandbox->gid) != 0 || setuid(plan.sandbox->uid) != 0))
             _exit(126); // never run student code with our rights
@@ -80,6 +78,7 @@ struct Reader {
     size_t cap = 0;
     std::string* text = nullptr;
     bool* cut = nullptr;
+    std::string* tail = nullptr; // if set: past the cap, the last `cap` bytes are kept here
 
     /// Reads what is there; false at end of file.
     bool drain() {
@@ -89,7 +88,12 @@ struct Reader {
         if (got == 0) return false;
         const size_t keep = std::min(static_cast<size_t>(got), cap - std::min(cap, text->size()));
         text->append(buffer, keep);
-        if (keep < static_cast<size_t>(got)) *cut = true;
+        if (keep == static_cast<size_t>(got)) return true;
+        *cut = true;
+        if (tail) {
+            tail->append(buffer + keep, static_cast<size_t>(got) - keep);
+            if (tail->size() > cap) tail->erase(0, tail->size() - cap);
+        }
         return true;
     }
 };
@@ -150,9 +154,13 @@ void for_each_process(const char* file, Visit visit) {
     if (!proc) return;
     while (const dirent* entry = readdir(proc)) {
         if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-        std::ifstream in(std::string("/proc/") + entry->d_name + "/" + file);
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (!text.empty()) visit(static_cast<pid_t>(std::atoi(entry->d_name)), text);
+        // read(2), not a stream: a process that vanishes meanwhile gives ESRCH, which streams throw.
+        const int fd = open((std::string("/proc/") + entry->d_name + "/" + file).c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        char buffer[4096];
+        const ssize_t got = read(fd, buffer, sizeof buffer - 1);
+        close(fd);
+        if (got > 0) visit(static_cast<pid_t>(std::atoi(entry->d_name)), std::string(buffer, static_cast<size_t>(got)));
     }
     closedir(proc);
 }
@@ -238,7 +246,10 @@ RunResult run(const std::vector<std::string>& argv, const Limits& limits, const 
     close(out_pipe[1]);
     if (report_pipe[1] >= 0) close(report_pipe[1]);
     std::vector<Reader> readers = {{out_pipe[0], limits.output_bytes, &result.output, &result.output_cut}};
-    if (report_pipe[0] >= 0) readers.push_back({report_pipe[0], limits.report_bytes, &result.report, &result.report_cut});
+    // The report keeps its head and its tail: the verdict (<OverallResult>) is at the end.
+    std::string report_tail;
+    if (report_pipe[0] >= 0)
+        readers.push_back({report_pipe[0], limits.report_bytes / 2, &result.report, &result.report_cut, &report_tail});
 
     supervise(pid, limits, readers, result);
     kill(-pid, SIGKILL); // whatever it left in its session
@@ -246,6 +257,8 @@ RunResult run(const std::vector<std::string>& argv, const Limits& limits, const 
     // Everything that could hold the pipes open is gone; what is buffered is still ours to read.
     for (int round = 0; round < 100 && !readers.empty(); ++round) pump(readers, 10);
     for (const Reader& reader : readers) close(reader.fd);
+    // A tag cut at the join ends at this '>' and means nothing; text in between was escaped by Catch2.
+    if (result.report_cut) result.report += "\n<Cut/>\n" + report_tail;
     return result;
 }
 
@@ -280,6 +293,7 @@ InterruptGuard::InterruptGuard() {
 
 InterruptGuard::~InterruptGuard() {
     for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &g_previous[i], nullptr);
+    g_interrupted = 0; // an interrupt belongs to the run that was guarded, not to later ones
     prctl(PR_SET_CHILD_SUBREAPER, g_previous_subreaper);
 }
 

@@ -46,7 +46,8 @@ struct Limits {
     double seconds = 60.0;            // wall clock, then SIGKILL to its whole session
     uint64_t memory_bytes = 0;        // RLIMIT_AS (0: none; used for tools)
     size_t output_bytes = 1 << 20;    // kept of stdout + stderr; the rest is read and dropped
-    size_t report_bytes = 0;          // > 0: a second pipe on fd 3 for the Catch2 report, kept up to this
+    size_t report_bytes = 0;          // > 0: a second pipe on fd 3 for the Catch2 report; its first and
+                                      // last report_bytes / 2 are kept (the verdict is at its end)
     std::string working_dir;          // "" : ours
 };
 

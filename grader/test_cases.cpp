@@ -16,13 +16,14 @@ const std::string& not_implemented_prefix() {
     return prefix;
 }
 
-constexpr size_t kShownOutputBytes = 2000;
+constexpr size_t kShownOutputBytes = 2000, kShownReportBytes = 4000;
 
 /// The test's failures with their context, then the start of what it printed.
 std::string details_of(const CaseReport* report, const std::string& verdict, const RunResult& run) {
     std::string text = verdict;
     if (report)
         for (size_t i = 0; i < report->failures.size() && i < 3; ++i) text += "\n" + describe(report->failures[i]);
+    if (text.size() > kShownReportBytes) text = text.substr(0, kShownReportBytes) + "\n[… cut]";
     if (!run.output.empty()) {
         const bool cut = run.output.size() > kShownOutputBytes || run.output_cut;
         text += "\n--- its output" + std::string(cut ? " (the first 2000 bytes)" : "") + " ---\n" +
@@ -81,7 +82,6 @@ TestOutcome judge(const std::string& name, bool hidden, const RunResult& run, do
     if (run.interrupted) outcome.summary = "not finished: `hd grade` was interrupted";
     else if (run.timed_out) outcome.summary = "the test " + run.describe(seconds);
     else if (run.signal != 0) outcome.summary = "the test crashed: " + run.describe(seconds) + (first ? "; " + one_line(*first) : "");
-    else if (run.report_cut) outcome.summary = fmt::format("its report passed the {} KiB cap (a failure message that long?)", run.report.size() >> 10);
     else if (!report) outcome.summary = cases.empty() ? "no result: the test process ended (" + run.describe(seconds) + ") without reporting it"
                                                       : "no result: the test process reported other tests than this one";
     else if (!report->finished) outcome.summary = "the test did not finish (" + run.describe(seconds) + ")";
@@ -91,6 +91,7 @@ TestOutcome judge(const std::string& name, bool hidden, const RunResult& run, do
     else outcome.passed = true;
     outcome.not_implemented = first && first->kind == Failure::Kind::exception && first->text.rfind(not_implemented_prefix(), 0) == 0;
     if (!outcome.passed) outcome.details = details_of(report, outcome.summary, run);
+    if (run.report_cut) outcome.details += "\n(its report was longer than the grader keeps: only its start and end were read)";
     return outcome;
 }
 

@@ -72,7 +72,7 @@ ModeCoverage compute_mode_coverage(const Tensor& samples, Category z2, const Syn
 )")});
     REQUIRE(graded.exit_code == 0);
     CHECK(graded.score == Approx(40.0).margin(1e-6));
-    CHECK_THAT(graded.tracker(), Catch::Contains("was refused: it uses fork()"));
+    CHECK_THAT(graded.tracker(), Catch::Contains("homework/metrics.cpp was refused: it uses"));
 }
 
 TEST_CASE("hostile: redefining the tests' check_value does not help wrong code", "[grader][hostile]") {
@@ -160,7 +160,7 @@ TEST_CASE("hostile: a flood of output and a 200 MB failure message cost the grad
 namespace hd {
 double compute_conditional_entropy(const Tensor& z1_samples, Category z2, const SyntheticDataset& dataset) {
     const std::string line(1 << 20, 'y');
-    for (int i = 0; i < 64; ++i) std::cout << line << '\n';
+    for (int i = 0; i < 16; ++i) std::cout << line << '\n';
     return honest_compute_conditional_entropy(z1_samples, z2, dataset);
 }
 }

@@ -88,3 +88,17 @@ TEST_CASE("demangle gives the C++ name and leaves C names alone", "[grader]") {
     CHECK(demangle("_ZN2hd9part_test11check_valueEv") == "hd::part_test::check_value()");
     CHECK(demangle("exit") == "exit");
 }
+
+TEST_CASE("<iostream>'s own static initialiser is allowed, any other is not", "[grader]") {
+    const std::string iostream_init = "0000000000000000 <_GLOBAL__sub_I__Z1fv>:\n   0:\tpush   %rbx\n"
+                                      "\t\t\t4: R_X86_64_PC32\t.bss-0x4\n   b:\tcall   10 <x>\n"
+                                      "\t\t\tc: R_X86_64_PLT32\t_ZNSt8ios_base4InitC1Ev-0x4\n"
+                                      "  22:\tjmp    27 <x>\n\t\t\t23: R_X86_64_PLT32\t__cxa_atexit-0x4\n";
+    ObjectFacts facts = honest();
+    facts.sections.push_back(".init_array");
+    parse_initialiser(iostream_init, facts);
+    CHECK(facts.initialiser_instructions == 3);
+    CHECK_FALSE(refusal(facts, kOwn, kProgram));
+    facts.initialiser_targets.push_back("write");
+    CHECK(refusal(facts, kOwn, kProgram));
+}

@@ -112,3 +112,13 @@ TEST_CASE("first_problem names the student's file and its first error", "[grader
                             "/w/parts/metrics.cpp:9:1: error: second\n";
     CHECK(first_problem(log, "metrics.cpp") == "homework/metrics.cpp:7:3: error: 'y' was not declared");
 }
+
+TEST_CASE("a report past its cap keeps its start and its end, where the verdict is", "[grader]") {
+    Limits limits;
+    limits.report_bytes = 1024;
+    const RunResult result = shell("echo START >&3; head -c 100000 /dev/zero | tr '\\0' x >&3; echo END >&3", limits);
+    CHECK(result.report_cut);
+    CHECK(result.report.rfind("START", 0) == 0);
+    CHECK_THAT(result.report, Catch::EndsWith("END\n") && Catch::Contains("<Cut/>"));
+    CHECK(result.report.size() < 1100);
+}

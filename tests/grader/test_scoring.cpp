@@ -80,8 +80,9 @@ TEST_CASE("the runner's verdict needs both a passing report and exit status 0", 
         run.report.clear();
         CHECK_THAT(judge("t", false, run, 10).summary, Catch::Contains("without reporting it"));
     }
-    SECTION("a report cut at its cap") {
+    SECTION("a report cut at its cap still needs its own verdict at the end") {
         run.report_cut = true;
+        run.report = R"(<TestCase name="t"><Expression success="fal)" "\n<Cut/>\n" R"(e"/></TestCase>)";
         CHECK_FALSE(judge("t", false, run, 10).passed);
     }
     SECTION("a signal") {
