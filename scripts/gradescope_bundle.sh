@@ -10,15 +10,27 @@
 #   hidden-tests/   the instructor tests (tests/hidden), kept outside the tree and passed
 #                   to `hd grade --hidden-tests`.
 #   setup.sh        run once when Gradescope builds the image (as root): installs the
-#                   Debian/Ubuntu packages through hdiff/scripts/setup.sh, builds `hd`, and
-#                   warms the grading build with the stubs, so that each submission only
-#                   recompiles its three files.
+#                   Debian/Ubuntu packages through hdiff/scripts/setup.sh (and Catch2 v2, see
+#                   below), creates the unprivileged user `hdgrade` that student code runs
+#                   as, makes hidden-tests/ readable by root only and the hdiff tree readable
+#                   (not writable) by everyone, builds `hd`, and warms the grading build
+#                   with the stubs, so that each submission only recompiles its three files.
 #   run_autograder  run per submission: finds image_denoiser.cpp, latent_prior.cpp and
 #                   metrics.cpp anywhere in /autograder/submission (students upload either
 #                   the three files or a zip of homework/), copies them into one folder and
-#                   runs `hd grade`, which writes /autograder/results/results.json.
-# Choose Gradescope's Ubuntu 24.04 base image: hdiff needs CMake ≥ 3.25 (22.04 has 3.22).
-# The grading build targets x86-64-v3 (AVX2), not the image builder's CPU; see `hd grade --march`.
+#                   runs `hd grade` as root, which writes /autograder/results/results.json
+#                   (a root-owned folder) once every process of user hdgrade is gone.
+# Trust: `hd grade` runs each test as user hdgrade (grader/grade.h has the whole model);
+# that user can read neither hidden-tests/ nor /autograder/results, and no solutions/ is
+# in the zip.
+# Base image: Ubuntu 24.04 (hdiff needs CMake >= 3.25; 22.04 has 3.22). 24.04's `catch2`
+# package is Catch2 v3, while the tests are written for v2 (catch2/catch.hpp): set-up
+# then installs the `catch2` 2.13 package of Ubuntu 22.04 (header-only, architecture
+# "all", no dependencies) from the jammy archive, pinned to that one package. Nothing is
+# vendored in the zip. (Not tested on Gradescope: this script was written on Debian 12,
+# whose catch2 is 2.13.)
+# CPU: the grading build targets x86-64-v3 (AVX2, FMA, BMI2), not the image builder's
+# CPU; see `hd grade --march`. `hd` itself is built for any x86-64.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$(mkdir -p "${1:-$root/dist}" && cd "${1:-$root/dist}" && pwd)"
@@ -37,6 +49,19 @@ cat >"$stage/zip/setup.sh" <<'EOF'
 set -euo pipefail
 cd /autograder/source
 bash hdiff/scripts/setup.sh
+# Catch2 v2: Ubuntu 24.04 ships v3 (see the bundle script's header).
+catch2_version=$(dpkg-query -W -f='${Version}' catch2 2>/dev/null || true)
+if [ "${catch2_version%%.*}" != "2" ]; then
+  echo "deb http://archive.ubuntu.com/ubuntu jammy universe" >/etc/apt/sources.list.d/jammy-catch2.list
+  printf 'Package: *\nPin: release n=jammy\nPin-Priority: 100\n\nPackage: catch2\nPin: release n=jammy\nPin-Priority: 1001\n' \
+    >/etc/apt/preferences.d/catch2-v2
+  apt-get update && apt-get install -y --allow-downgrades catch2
+fi
+# The user student code runs as; hd grade would create it too, but the image should have it.
+id hdgrade >/dev/null 2>&1 || useradd --system --user-group --no-create-home --shell /usr/sbin/nologin hdgrade
+chown -R root:root hdiff hidden-tests
+chmod -R go-w hdiff && chmod -R go+rX hdiff
+chmod -R go-rwx hidden-tests
 # `hd` itself only grades, so it is built for any x86-64 CPU.
 cmake -S hdiff -B hdiff/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DHD_NATIVE=OFF -DHD_BUILD_TESTS=OFF
 cmake --build hdiff/build --target hd -j "$(nproc)"
@@ -51,6 +76,7 @@ set -uo pipefail
 cd /autograder/source
 results=/autograder/results/results.json
 mkdir -p /autograder/results
+chown root:root /autograder/results && chmod 755 /autograder/results # not writable by hdgrade
 submitted=/autograder/work/submission
 rm -rf "$submitted" && mkdir -p "$submitted"
 for file in image_denoiser.cpp latent_prior.cpp metrics.cpp; do

@@ -3,6 +3,7 @@
 #
 # The release is this tree without what students must not see or do not need:
 #   solutions/ (reference Parts and their mutants), tests/hidden/ (instructor tests),
+#   tests/grader/ (the grader's tests: they grade the reference solutions),
 #   scripts/release.sh, scripts/mutation_check.sh, scripts/gradescope_bundle.sh,
 #   scripts/gradescope/, and every build folder or generated output.
 # Before packing, each homework/ file must still be a stub: between "// BEGIN PART N" and
@@ -40,7 +41,7 @@ done
 
 echo "== 2. packing $archive"
 excludes=(
-  --exclude=./solutions --exclude=./tests/hidden
+  --exclude=./solutions --exclude=./tests/hidden --exclude=./tests/grader
   --exclude=./scripts/release.sh --exclude=./scripts/mutation_check.sh
   --exclude=./scripts/gradescope_bundle.sh --exclude=./scripts/gradescope
   --exclude='./build' --exclude='./build-*' --exclude=./dist --exclude=./.git

@@ -30,6 +30,9 @@
 #include <vector>
 
 namespace hd::part_test {
+// Internal linkage (an unnamed namespace): each test file gets its own copy of these
+// helpers, so a submission that defines a function of the same name cannot replace them.
+namespace {
 
 // ---- sizes small enough that every Part's tests run in seconds ------------------------
 
@@ -265,4 +268,5 @@ inline void check_learned_prior(const SyntheticDataset& dataset, uint64_t seed, 
     std::cout << fmt::format("Part 2 learning: trained and sampled in {:.1f} s\n", seconds);
 }
 
+}  // namespace
 }  // namespace hd::part_test
