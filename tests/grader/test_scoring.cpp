@@ -37,7 +37,7 @@ TEST_CASE("the student's tracker never names a failing hidden test or its messag
     CHECK_THAT(instructor, Catch::Contains("Score: 10.00 / 20"));
 }
 
-TEST_CASE("results.json shows hidden tests' name and points only; their messages to instructors", "[grader]") {
+TEST_CASE("results.json shows hidden tests' name and points only, and their messages to instructors only", "[grader]") {
     const nlohmann::json json = results_json({part3(true)}, "tracker", 7);
     CHECK(json["score"] == Approx(10.0).margin(1e-12));
     CHECK(json["stdout_visibility"] == "hidden");
