@@ -33,7 +33,7 @@ TEST_CASE("misuse gives a message naming the problem", "[tensor]") {
     CHECK_THROWS_WITH(Tensor().shape(), Catch::Contains("undefined Tensor"));
 }
 
-TEST_CASE("copying a Tensor shares it; clone copies the numbers", "[tensor]") {
+TEST_CASE("copying a Tensor shares it, clone copies the numbers", "[tensor]") {
     Tensor a = Tensor::zeros({3});
     Tensor alias = a;
     Tensor copy = a.clone();

@@ -34,7 +34,7 @@ TEST_CASE("named_parameters lists nested parameters with dotted names in a stabl
     for (const Tensor& p : mlp.parameters()) CHECK(p.requires_grad());
 }
 
-TEST_CASE("train and eval reach every sub-module; zero_grad clears every gradient", "[module]") {
+TEST_CASE("train and eval reach every sub-module, and zero_grad clears every gradient", "[module]") {
     Generator gen(1);
     Sequential net({std::make_shared<Linear>(2, 3, gen), std::make_shared<SiLU>(), std::make_shared<Linear>(3, 1, gen)});
     net.eval();

@@ -39,7 +39,7 @@ TEST_CASE("Adam's first two steps match the hand-computed formula", "[optim]") {
     CHECK(adam.step_count() == 2);
 }
 
-TEST_CASE("Adam adds weight decay to the gradient; AdamW shrinks the weight", "[optim]") {
+TEST_CASE("Adam adds weight decay to the gradient, AdamW shrinks the weight", "[optim]") {
     Tensor a = parameter_with_grad({2.0f}, {0.0f});
     Tensor b = parameter_with_grad({2.0f}, {0.0f});
     Adam adam({a}, {.learning_rate = 0.1f, .weight_decay = 0.5f});
