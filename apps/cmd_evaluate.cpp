@@ -29,6 +29,8 @@ void add_evaluate_command(CLI::App& app) {
         fmt::print("wrote {}/metrics.json and samples_animal.png, samples_vehicle.png (tile labels: nearest-reference "
                    "mode / classifier verdict, '-' = not recognised)\n",
                    result.output_dir);
+        fmt::print("wrote {}/samples_animal.safetensors, samples_vehicle.safetensors (the samples with their labels, "
+                   "as data: homework/README.md shows how to read them)\n", result.output_dir);
     });
 }
 

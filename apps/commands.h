@@ -26,6 +26,7 @@ void add_dataset_command(CLI::App& app);
 void add_judge_command(CLI::App& app);
 void add_summarize_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
+void add_interpolate_command(CLI::App& app);
 
 /// Registers the shared architecture flags (image size, channels, …) on a command.
 void add_model_flags(CLI::App& command, ModelConfig& config);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     hd::cli::add_judge_command(app);
     hd::cli::add_summarize_command(app);
     hd::cli::add_probe_command(app);
+    hd::cli::add_interpolate_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -5,12 +5,14 @@
 #include "diffusion/image_io.h"
 #include "experiment/errors.h"
 #include "experiment/progress.h"
+#include "experiment/sample_data.h"
 #include "nn/files.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 namespace hd {
@@ -131,8 +133,10 @@ ClassifierFigures classifier_figures(const std::vector<Verdict>& verdicts, const
     return f;
 }
 
-// Measures one z2's samples and writes their labelled grid.
-Z2Figures measure(const Generated& samples, Category z2, const Judges& j, const std::string& grid_path) {
+// Measures one z2's samples and writes their labelled grid and, beside it, the samples
+// with their labels as data (sample_data.h); `metadata` says where they came from.
+Z2Figures measure(const Generated& samples, Category z2, const Judges& j, const std::string& grid_path,
+                  std::map<std::string, std::string> metadata) {
     Z2Figures f;
     std::vector<Mode> modes;
     int64_t near = 0;
@@ -161,22 +165,14 @@ Z2Figures measure(const Generated& samples, Category z2, const Judges& j, const 
         tile_labels.push_back(to_string(modes[i]) + "/" +
                               (verdicts[i].recognisable(j.confidence) ? class_name(verdicts[i].label) : "-"));
     write_png_grid(grid_path, samples.images, 8, tile_labels, std::max<int>(1, 64 / j.dataset.image_size()));
-    return f;
-}
 
-// The evaluation classifier, trained once per image size and dataset seed, then cached.
-std::unique_ptr<ModeClassifier> evaluation_classifier(const std::string& cache, const SyntheticDataset& dataset,
-                                                      const EvaluateOptions& o) {
-    bool trained = false;
-    std::optional<Progress> progress;
-    auto classifier = load_or_train_mode_classifier(cache, dataset, o.classifier, trained,
-                                                    [&](int64_t step, int64_t total, float loss) {
-        if (o.quiet) return;
-        if (!progress) progress.emplace("train evaluation classifier (once, then cached)", total);
-        progress->update(step, fmt::format("loss {:.3f}", loss));
-    });
-    if (progress) progress->finish();
-    return classifier;
+    metadata["z2"] = to_string(z2);
+    metadata["confidence"] = fmt::format("{}", j.confidence);
+    if (samples.z1.defined()) metadata["z1_source"] = "prior";
+    write_sample_data(sample_data_path(grid_path),
+                      {.images = samples.images, .z1 = samples.z1, .nearest_mode = modes, .verdicts = verdicts,
+                       .metadata = std::move(metadata)});
+    return f;
 }
 
 }  // namespace
@@ -195,6 +191,35 @@ int64_t count_modes_found(const std::vector<Mode>& modes, Category z2, const Syn
     int64_t found = 0;
     for (Mode mode : dataset.modes_of(z2)) found += std::count(modes.begin(), modes.end(), mode) > 0;
     return found;
+}
+
+std::string default_classifier_cache(const std::string& model_path, const SyntheticDataset& dataset) {
+    return (fs::path(model_path).parent_path() /
+            fmt::format("mode_classifier_s{}_d{}.safetensors", dataset.image_size(), dataset.options().seed))
+        .string();
+}
+
+std::unique_ptr<ModeClassifier> load_evaluation_classifier(const std::string& cache, const SyntheticDataset& dataset,
+                                                           const ClassifierOptions& options, bool quiet) {
+    bool trained = false, announced = false;
+    std::optional<Progress> progress;
+    auto classifier = load_or_train_mode_classifier(cache, dataset, options, trained,
+                                                    [&](int64_t step, int64_t total, float loss) {
+        // The first report comes after the first of the training steps: say why the
+        // wait is long, even when quiet, since it happens only once.
+        if (!announced) {
+            fmt::print(stderr,
+                       "training the evaluation classifier: it is trained once per image size and dataset seed and "
+                       "cached at {}; the first time takes a few minutes\n", cache);
+            std::fflush(stderr);
+            announced = true;
+        }
+        if (quiet) return;
+        if (!progress) progress.emplace("train evaluation classifier (once, then cached)", total);
+        progress->update(step, fmt::format("loss {:.3f}", loss));
+    });
+    if (progress) progress->finish();
+    return classifier;
 }
 
 void check_classifier_cache(const std::string& path) {
@@ -219,10 +244,7 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     DiffusionModel& model = *checkpoint.model;
     SyntheticDataset dataset(model.config.dataset_options());
     check_parts_implemented(dataset);
-    const std::string cache = !o.classifier_cache.empty()
-        ? o.classifier_cache
-        : (fs::path(o.model_path).parent_path() /
-           fmt::format("mode_classifier_s{}_d{}.safetensors", dataset.image_size(), dataset.options().seed)).string();
+    const std::string cache = !o.classifier_cache.empty() ? o.classifier_cache : default_classifier_cache(o.model_path, dataset);
     check_classifier_cache(cache);
 
     Evaluation e;
@@ -231,7 +253,7 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     e.output_dir = o.output_dir.empty() ? (fs::path("evaluation") / fs::path(o.model_path).stem()).string() : o.output_dir;
     make_directory(e.output_dir);
     e.near_mode_threshold = near_mode_threshold(dataset);
-    auto classifier = evaluation_classifier(cache, dataset, o);
+    auto classifier = load_evaluation_classifier(cache, dataset, o.classifier, o.quiet);
     const ClassifierValidation validation = validate_mode_classifier(*classifier, dataset);
     e.classifier = {cache, o.confidence, validation.real_accuracy, validation.negative_rejection};
     const ColourFreeJudge second_judge(dataset);
@@ -243,7 +265,9 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
         const Generated samples = generate(model, z2, o.num_samples, o.sampler, gen, progress.callback());
         progress.finish();
         e.per_z2[static_cast<int>(z2)] =
-            measure(samples, z2, judges, (fs::path(e.output_dir) / fmt::format("samples_{}.png", to_string(z2))).string());
+            measure(samples, z2, judges, (fs::path(e.output_dir) / fmt::format("samples_{}.png", to_string(z2))).string(),
+                    {{"model_kind", to_string(model.config.kind)}, {"sampler", e.sampler},
+                     {"seed", std::to_string(o.seed)}, {"checkpoint", o.model_path}});
     }
     write_file_atomic((fs::path(e.output_dir) / "metrics.json").string(), to_json(e).dump(2) + "\n");
     return e;

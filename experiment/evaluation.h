@@ -109,6 +109,16 @@ std::string format_metrics_table(const Evaluation& evaluation);
 /// The distinct modes of z2 among `modes` (Part 3's count, for modes already assigned).
 int64_t count_modes_found(const std::vector<Mode>& modes, Category z2, const SyntheticDataset& dataset);
 
+/// Where hd evaluate and hd interpolate cache the evaluation classifier unless told:
+/// <checkpoint folder>/mode_classifier_s<S>_d<dataset seed>.safetensors.
+std::string default_classifier_cache(const std::string& model_path, const SyntheticDataset& dataset);
+
+/// The evaluation classifier cached at `cache`, or trained and cached there. Training
+/// first prints (on stderr) one line saying why it takes a while — once per image size
+/// and dataset seed, cached at `cache` — and then, unless `quiet`, a progress line.
+std::unique_ptr<ModeClassifier> load_evaluation_classifier(const std::string& cache, const SyntheticDataset& dataset,
+                                                           const ClassifierOptions& options, bool quiet);
+
 /// `path` may take the evaluation classifier: it does not exist, or already holds a mode
 /// classifier. Anything else (a trained model, a folder) is refused with a UsageError.
 void check_classifier_cache(const std::string& path);

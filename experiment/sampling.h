@@ -33,7 +33,10 @@ Generated generate(DiffusionModel& model, Category z2, int64_t count, const Samp
                    const SamplerProgress& progress = {}, std::vector<Tensor>* prior_trajectory = nullptr);
 
 /// What `hd sample` does: a PNG grid of samples of one z2 and, for model B, a second
-/// picture `<stem>_prior.png` of the prior's z1 samples over the four anchors.
+/// picture `<stem>_prior.png` of the prior's z1 samples over the four anchors; beside the
+/// grid, `<stem>.safetensors` holds the samples with their labels (sample_data.h). With
+/// `z1` ("x,y", model B only) the decoder draws every sample for that z1 instead (no
+/// prior, no z2; default grid samples/<checkpoint stem>_z1_<x>_<y>.png).
 struct SampleOptions {
     std::string model_path;
     std::string z2 = "animal";
@@ -41,13 +44,16 @@ struct SampleOptions {
     uint64_t seed = 0;
     std::string output; // default samples/<checkpoint stem>_<z2>.png
     SamplerOptions sampler = default_sampling();
+    std::string z1 = {}; // model B: decode this "x,y"; empty: z1 comes from the prior
 };
 struct SampleResult {
     std::string grid;       // the PNG written
-    std::string prior_plot; // model B: the scatter written; empty for model A
+    std::string prior_plot; // model B from the prior: the scatter written; otherwise empty
+    std::string data;       // the samples file beside the grid
     std::string sampler;    // describe() of the sampler used
 };
-/// Validates everything (z2, sampler, count, the checkpoint) before sampling.
+/// Validates everything (z2 or z1, sampler, count, output, the checkpoint and, for z1,
+/// its kind) before sampling.
 SampleResult write_samples(const SampleOptions& options);
 
 /// The prior's z1 samples (N,2) as dots coloured by their nearest anchor, the first few
