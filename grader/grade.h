@@ -26,6 +26,8 @@
 // Running as root: the sandbox user (default hdgrade) is created if missing
 // (useradd --system); hidden tests and solutions should not be readable by it
 // (`hd grade` warns when they are; the Gradescope set-up makes them root-only).
+// One run at a time per sandbox user: step 5 kills every process of that user, so two
+// runs side by side on one machine must use different --sandbox-user names.
 // Not root: there is no user boundary — children run as the caller with every other
 // layer in force; the caller's files are then protected only by RLIMIT_FSIZE = 0 and the
 // object check.
