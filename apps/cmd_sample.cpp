@@ -16,7 +16,7 @@ void add_sample_command(CLI::App& app) {
     command->add_option("--num_samples,--num-samples", o->num_samples, "number of samples")->capture_default_str();
     command->add_option("--seed", o->seed, "sampling seed")->capture_default_str();
     command->add_option("--output", o->output, "PNG path (default samples/<checkpoint>_<z2>.png)");
-    add_sampler_flags(*command, o->sampler, *sampler);
+    add_sampler_flags(*command, o->sampler, *sampler, o->prior_guidance);
     command->callback([o, sampler] {
         parse_z2(o->z2); // an unknown z2 is named before the sampler's flags
         o->sampler.kind = parse_sampler_kind(*sampler);

@@ -165,11 +165,22 @@ Z2Figures measure(const Generated& samples, Category z2, const Judges& j, const 
 }
 
 // The evaluation classifier, trained once per image size and dataset seed, then cached.
+// It learns from balanced data (p_data 0.5/0.5) whatever the model's p_data: trained on
+// the model's own shares it would carry them as a prior into its verdicts, the very
+// figures it measures — and the cache, keyed by size and seed, would hold whichever
+// p_data trained it first.
 std::unique_ptr<ModeClassifier> evaluation_classifier(const std::string& cache, const SyntheticDataset& dataset,
                                                       const EvaluateOptions& o) {
+    DatasetOptions balanced = dataset.options();
+    balanced.p_dog_given_animal = balanced.p_car_given_vehicle = 0.5;
+    std::optional<SyntheticDataset> balanced_dataset;
+    if (balanced.p_dog_given_animal != dataset.options().p_dog_given_animal ||
+        balanced.p_car_given_vehicle != dataset.options().p_car_given_vehicle)
+        balanced_dataset.emplace(balanced);
     bool trained = false;
     std::optional<Progress> progress;
-    auto classifier = load_or_train_mode_classifier(cache, dataset, o.classifier, trained,
+    auto classifier = load_or_train_mode_classifier(cache, balanced_dataset ? *balanced_dataset : dataset, o.classifier,
+                                                    trained,
                                                     [&](int64_t step, int64_t total, float loss) {
         if (o.quiet) return;
         if (!progress) progress.emplace("train evaluation classifier (once, then cached)", total);
@@ -189,6 +200,7 @@ void EvaluateOptions::validate() const {
     if (classifier.steps < 1)
         throw UsageError(fmt::format("--classifier_steps {} is impossible (valid: 1 or more)", classifier.steps));
     validate_sampler(sampler);
+    validate_guidance_weight("--prior_guidance", prior_guidance);
 }
 
 int64_t count_modes_found(const std::vector<Mode>& modes, Category z2, const SyntheticDataset& dataset) {
@@ -217,6 +229,9 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     LoadedCheckpoint checkpoint = load_checkpoint(o.model_path);
     use_ema_weights(checkpoint);
     DiffusionModel& model = *checkpoint.model;
+    check_guidance(model.config, o.sampler.guidance, o.prior_guidance);
+    // The checkpoint's data, p_data included: the students' KL (Parts 4–5) and the
+    // classifier's are measured against the distribution the model was trained on.
     SyntheticDataset dataset(model.config.dataset_options());
     check_parts_implemented(dataset);
     const std::string cache = !o.classifier_cache.empty()
@@ -227,7 +242,11 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
 
     Evaluation e;
     e.checkpoint = o.model_path, e.model_kind = model.config.kind, e.trained_steps = checkpoint.state.step;
-    e.sampler = describe(o.sampler, model.schedule), e.num_samples_per_z2 = o.num_samples, e.seed = o.seed;
+    e.sampler = describe_sampling(o.sampler, o.prior_guidance, model.schedule);
+    e.guidance = o.sampler.guidance, e.prior_guidance = o.prior_guidance;
+    e.condition_dropout = model.config.condition_dropout, e.prior_condition_dropout = model.config.prior_condition_dropout;
+    for (Mode m : all_modes()) e.p_data[static_cast<int>(m)] = dataset.p_data(m, category_of(m));
+    e.num_samples_per_z2 = o.num_samples, e.seed = o.seed;
     e.output_dir = o.output_dir.empty() ? (fs::path("evaluation") / fs::path(o.model_path).stem()).string() : o.output_dir;
     make_directory(e.output_dir);
     e.near_mode_threshold = near_mode_threshold(dataset);
@@ -240,7 +259,8 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     Generator gen(o.seed);
     for (Category z2 : {Category::animal, Category::vehicle}) {
         SamplingProgress progress(fmt::format("sample {} {}", to_string(model.config.kind), to_string(z2)), o.quiet);
-        const Generated samples = generate(model, z2, o.num_samples, o.sampler, gen, progress.callback());
+        const Generated samples =
+            generate(model, z2, o.num_samples, o.sampler, gen, progress.callback(), nullptr, o.prior_guidance);
         progress.finish();
         e.per_z2[static_cast<int>(z2)] =
             measure(samples, z2, judges, (fs::path(e.output_dir) / fmt::format("samples_{}.png", to_string(z2))).string());
