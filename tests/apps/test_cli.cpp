@@ -304,3 +304,32 @@ TEST_CASE("model B trained with both dropouts and an uneven p_data samples and e
                             "\"prior_condition_dropout\": 0.2", "\"dog\": 0.8"})
         CHECK_THAT(metrics, Catch::Contains(key));
 }
+
+TEST_CASE("hd summarize --plot draws the quality–diversity and imbalance plots from the metrics files", "[cli][summary]") {
+    TempFolder dir;
+    auto write_run = [&](const std::string& name, const char* kind, double w, double p_dog, double share, int dogs) {
+        std::ofstream(dir.path / name) << fmt::format(
+            R"({{"model_kind": "{}", "guidance": {}, "prior_guidance": 1, "p_data": {{"dog": {}, "car": 0.5}},
+            "per_z2": {{"animal": {{"classifier": {{"recognisable_share": {}, "recognisable": 10,
+                "recognised_modes": {{"dog": {}, "cat": {}, "car": 0, "truck": 0}}, "coverage": {{"num_modes_found": 2}},
+                "entropy_nats": 0.6, "kl_nats": 0.1}},
+            "coverage": {{"num_modes_found": 2}}, "entropy_nats": 0.7, "kl_nats": 0.05, "near_mode_share": 1.0}}}}}})",
+            kind, w, p_dog, share, dogs, 10 - dogs);
+    };
+    write_run("a1.json", "flat", 1, 0.5, 0.8, 5);
+    write_run("a3.json", "flat", 3, 0.9, 0.9, 9);
+    write_run("b3.json", "hierarchical", 3, 0.9, 0.9, 8);
+    Run run = hd("summarize a1.json a3.json b3.json --plot plots/sweep", dir.path);
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.output, Catch::Contains("| A (flat), w = 3, p_data dog=0.9,car=0.5 | animal | 1 | 90 ± 0 % |"));
+    CHECK_THAT(run.output, Catch::Contains("wrote plots/sweep_quality_diversity.png and plots/sweep_imbalance.png"));
+    for (const char* png : {"plots/sweep_quality_diversity.png", "plots/sweep_imbalance.png"}) {
+        std::ifstream in(dir.path / png, std::ios::binary);
+        std::string signature(8, '\0');
+        in.read(signature.data(), 8);
+        CHECK(signature == "\x89PNG\r\n\x1a\n");
+    }
+    std::ofstream(dir.path / "broken.json") << "{\"model_kind\": ";
+    check_one_line_error(hd("summarize a1.json broken.json --plot late/sweep", dir.path), 2, "broken.json is not valid JSON");
+    CHECK_FALSE(fs::exists(dir.path / "late"));
+}

@@ -72,7 +72,7 @@ TEST_CASE("hd summarize reads an Evaluation's JSON, with or without recognised s
     write_file_atomic(dir.file("one.json"), to_json(example_evaluation(true)).dump(2));
     write_file_atomic(dir.file("none.json"), to_json(example_evaluation(false)).dump(2));
     const std::string both = summarize({dir.file("one.json"), dir.file("none.json")});
-    CHECK_THAT(both, Contains("| B (hierarchical) | animal | 2 | 25 ± 0 % | 1.0 ± 0.0 |"));
+    CHECK_THAT(both, Contains("| B (hierarchical), w = 1.5, prior w = 3, p_data dog=0.8,car=0.5 | animal | 2 | 25 ± 0 % | 1.0 ± 0.0 |"));
     CHECK_THAT(summarize({dir.file("none.json")}), Contains("| — | — / — |"));
     write_file_atomic(dir.file("odd.json"), R"({"model_kind": "flat", "per_z2": {"animal": {"classifier": 3}}})");
     CHECK_THROWS_AS(summarize({dir.file("odd.json")}), UsageError);
