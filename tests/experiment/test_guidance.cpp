@@ -158,7 +158,7 @@ TEST_CASE("guidance reaches the network it names: decoder guidance keeps the pri
     CHECK_FALSE(guided_a.z1.defined());
 }
 
-TEST_CASE("--p_data sets the model's data and refuses malformed lists in one line", "[experiment][p_data]") {
+TEST_CASE("set_p_data sets a model's data and refuses malformed lists in one line, naming --p_data", "[experiment][p_data]") {
     ModelConfig c;
     set_p_data(c, "dog=0.8,truck=0.3");
     CHECK(c.p_dog_given_animal == Approx(0.8).margin(1e-12));
