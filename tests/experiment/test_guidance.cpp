@@ -38,7 +38,7 @@ SamplerOptions quick_sampler(float guidance) {
 
 }  // namespace
 
-TEST_CASE("the condition dropout is recorded in the checkpoint; checkpoints without it read as 0", "[experiment][guidance]") {
+TEST_CASE("the condition dropout is recorded in the checkpoint, and checkpoints without it read as 0", "[experiment][guidance]") {
     TempFolder dir;
     Generator gen(0);
     DiffusionModel model(tiny_config(ModelKind::hierarchical, 0.1f, 0.25f), gen);

@@ -102,7 +102,7 @@ TEST_CASE("the imbalance series: p_model(dog) against p_data(dog) per model and 
     CHECK(imbalance_series({runs[5]}).size() == 1);
 }
 
-TEST_CASE("run_figures reads a metrics.json; files from before the guidance keys read as unguided at 0.5/0.5",
+TEST_CASE("run_figures reads a metrics.json, and files from before the guidance keys read as unguided at 0.5/0.5",
           "[experiment][summary]") {
     const RunFigures r = run_figures(metrics("hierarchical", 3, 2, 0.8, 6, 8), "m.json");
     CHECK(r.setting.kind == "hierarchical");
