@@ -1,5 +1,6 @@
-// cmd_summarize.cpp — `hd summarize run1/metrics.json run2/metrics.json …`: the mean and
-// spread of every figure over several runs (experiment/summary.h).
+// cmd_summarize.cpp — `hd summarize run1/metrics.json run2/metrics.json … [--plot PREFIX]`:
+// the mean and spread of every figure over several runs, and the sweeps' two plots
+// (experiment/summary.h).
 #include "apps/commands.h"
 #include "experiment/summary.h"
 #include "nn/files.h"
@@ -12,12 +13,20 @@ void add_summarize_command(CLI::App& app) {
     auto* command = app.add_subcommand("summarize", "mean and spread of hd evaluate results over several runs");
     auto paths = std::make_shared<std::vector<std::string>>();
     auto output = std::make_shared<std::string>();
+    auto plot = std::make_shared<std::string>();
     command->add_option("metrics", *paths, "metrics.json files written by hd evaluate (one per run)")->required();
     command->add_option("--output", *output, "also write the table to this Markdown file");
-    command->callback([paths, output] {
+    command->add_option("--plot", *plot,
+                        "also draw PREFIX_quality_diversity.png (recognised share against KL per guidance weight) and "
+                        "PREFIX_imbalance.png (p_model against p_data of dog|animal)");
+    command->callback([paths, output, plot] {
         const std::string text = summarize(*paths);
         fmt::print("{}", text);
         if (!output->empty()) write_file_atomic(*output, text);
+        if (!plot->empty()) {
+            const SummaryPlots written = write_summary_plots(*paths, *plot);
+            fmt::print("wrote {} and {}\n", written.quality_diversity, written.imbalance);
+        }
     });
 }
 

@@ -23,8 +23,6 @@ void add_train_command(CLI::App& app) {
                         "Min-SNR-gamma loss weighting (0 = plain eps-MSE, 5 is the paper's choice)")->capture_default_str();
     command->add_option("--colour_weight,--colour-weight", options->colour_weight,
                         "weight of each channel's mean error, the sample's overall colour (0 = off)")->capture_default_str();
-    command->add_option("--cond_dropout,--cond-dropout", options->condition_dropout,
-                        "model A: probability of dropping z2 (enables --guidance when sampling)")->capture_default_str();
     command->add_option("--seed", options->seed, "seed of the weights and the training stream")->capture_default_str();
     command->add_option("--output,--model_path,--model-path", options->output,
                         "checkpoint path (default checkpoints/model_a.safetensors or model_b)");

@@ -28,11 +28,13 @@ void add_summarize_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
 void add_interpolate_command(CLI::App& app);
 
-/// Registers the shared architecture flags (image size, channels, …) on a command.
+/// Registers the shared architecture and data flags (image size, channels, …, --p_data,
+/// the condition dropouts) on a command.
 void add_model_flags(CLI::App& command, ModelConfig& config);
 
 /// Registers --sampler (its name goes to `sampler_name`: parse it with
-/// parse_sampler_kind in the callback), --ddim_steps, --eta, --clip and --guidance.
-void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name);
+/// parse_sampler_kind in the callback), --ddim_steps, --eta, --clip, --guidance and
+/// --prior_guidance (model B's prior, into `prior_guidance`).
+void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name, float& prior_guidance);
 
 }  // namespace hd::cli

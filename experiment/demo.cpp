@@ -31,10 +31,13 @@ std::string settings_paragraph(const DemoOptions& o, double minutes) {
     const TrainOptions& t = o.train;
     return fmt::format("Model A (flat) and model B (hierarchical) trained with the same settings: {} epochs of {} images, "
                        "batch {}, Adam lr {} ({} schedule), EMA {}, loss weights Min-SNR-{} and colour {}, images {}×{}, "
-                       "UNet C={}, E={}, T={} ({} schedule). Whole run: {:.1f} minutes on this machine.\n\n",
+                       "UNet C={}, E={}, T={} ({} schedule), p_data {}, condition dropout {} (B's prior: {}). "
+                       "Whole run: {:.1f} minutes on this machine.\n\n",
                        t.epochs, t.epoch_size, t.batch_size, t.learning_rate, t.lr_schedule, t.ema_decay, t.min_snr_gamma,
                        t.colour_weight, t.model.image_size, t.model.image_size, t.model.base_channels,
-                       t.model.embedding_dim, t.model.timesteps, t.model.schedule, minutes);
+                       t.model.embedding_dim, t.model.timesteps, t.model.schedule,
+                       p_data_spec(t.model.dataset_options()), t.model.condition_dropout,
+                       t.model.prior_condition_dropout, minutes);
 }
 
 std::string metrics_section(const DemoOptions& o, const DemoRun& run) {
@@ -84,7 +87,7 @@ void draw_prior(const DemoOptions& o, DemoRun& run) {
     for (const char* z2 : {"animal", "vehicle"}) {
         SampleOptions prior{.model_path = run.trained[1].checkpoint, .z2 = z2, .num_samples = 64, .seed = 1,
                             .output = (fs::path(o.output) / "prior" / fmt::format("model_b_{}.png", z2)).string(),
-                            .sampler = o.evaluate.sampler};
+                            .sampler = o.evaluate.sampler, .prior_guidance = o.evaluate.prior_guidance};
         const SampleResult written = write_samples(prior);
         fmt::print("wrote {} ({} samples for z2 = {}, {})\n", written.grid, prior.num_samples, z2, written.sampler);
         fmt::print("wrote {} (the prior's z1 samples, coloured by nearest anchor and counted per anchor, with the "
@@ -102,12 +105,27 @@ TrainOptions demo_training() {
     return t;
 }
 
+TrainOptions DemoOptions::training(ModelKind kind) const {
+    TrainOptions t = train;
+    t.model.kind = kind;
+    if (kind == ModelKind::flat) t.model.prior_condition_dropout = 0.0f; // model A has no prior
+    return t;
+}
+
+EvaluateOptions DemoOptions::evaluation(ModelKind kind) const {
+    EvaluateOptions e = evaluate;
+    if (kind == ModelKind::flat) e.prior_guidance = 1.0f;
+    return e;
+}
+
 void DemoOptions::validate() const {
-    train.model.validate();
     train.validate();
     evaluate.validate();
-    if (evaluate.sampler.guidance != 1.0f)
-        throw UsageError("--guidance applies to the flat model only, and the demo samples model B the same way");
+    for (ModelKind kind : {ModelKind::flat, ModelKind::hierarchical}) {
+        const ModelConfig config = training(kind).model;
+        config.validate();
+        check_guidance(config, evaluation(kind).sampler.guidance, evaluation(kind).prior_guidance);
+    }
 }
 
 void write_dataset_grid(const std::string& path, const SyntheticDataset& dataset, int64_t per_mode, bool with_labels) {
@@ -133,14 +151,14 @@ void run_demo(const DemoOptions& o) {
     write_dataset_grid(run.data_grid, SyntheticDataset(o.train.model.dataset_options()), 8, true);
 
     for (ModelKind kind : {ModelKind::flat, ModelKind::hierarchical}) {
-        TrainOptions t = o.train;
-        t.model.kind = kind;
+        TrainOptions t = o.training(kind);
         t.output = (fs::path(checkpoints) / fs::path(default_checkpoint_path(kind)).filename()).string();
         fmt::print(stderr, "== training model {} ({})\n", kind == ModelKind::flat ? "A" : "B", to_string(kind));
         run.trained.push_back(train_model(t));
     }
-    for (const TrainResult& t : run.trained) {
-        EvaluateOptions e = o.evaluate;
+    for (const ModelKind kind : {ModelKind::flat, ModelKind::hierarchical}) {
+        const TrainResult& t = run.trained[kind == ModelKind::flat ? 0 : 1];
+        EvaluateOptions e = o.evaluation(kind);
         e.model_path = t.checkpoint;
         e.output_dir = (fs::path(o.output) / "evaluation" / fs::path(t.checkpoint).stem()).string();
         fmt::print(stderr, "== evaluating {}\n", t.checkpoint);

@@ -15,12 +15,18 @@ namespace hd {
 TrainOptions demo_training();
 
 struct DemoOptions {
-    TrainOptions train = demo_training(); // kind and output are set per model
-    EvaluateOptions evaluate;             // model_path and output_dir are set per model
+    // Kind and output are set per model; prior_condition_dropout trains B's prior only.
+    TrainOptions train = demo_training();
+    // model_path and output_dir are set per model; prior_guidance guides B's prior only.
+    EvaluateOptions evaluate;
     std::string output = "report";
 
-    /// UsageError for anything impossible in either part, before any training.
+    /// UsageError for anything impossible in either part (guidance for a network the demo
+    /// trains without dropout included), before any training.
     void validate() const;
+    /// What the demo trains and evaluates for model `kind`.
+    TrainOptions training(ModelKind kind) const;
+    EvaluateOptions evaluation(ModelKind kind) const;
 };
 
 /// Runs the demo; prints the tables and the report's path (stdout), progress (stderr).

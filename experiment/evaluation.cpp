@@ -185,6 +185,7 @@ void EvaluateOptions::validate() const {
     if (classifier.steps < 1)
         throw UsageError(fmt::format("--classifier_steps {} is impossible (valid: 1 or more)", classifier.steps));
     validate_sampler(sampler);
+    validate_guidance_weight("--prior_guidance", prior_guidance);
 }
 
 int64_t count_modes_found(const std::vector<Mode>& modes, Category z2, const SyntheticDataset& dataset) {
@@ -201,9 +202,19 @@ std::string default_classifier_cache(const std::string& model_path, const Synthe
 
 std::unique_ptr<ModeClassifier> load_evaluation_classifier(const std::string& cache, const SyntheticDataset& dataset,
                                                            const ClassifierOptions& options, bool quiet) {
+    // It learns from balanced data (p_data 0.5/0.5) whatever the model's p_data: trained on
+    // the model's own shares it would carry them as a prior into its verdicts, the very
+    // figures it measures — and the cache, keyed by size and seed, would hold whichever
+    // p_data trained it first.
+    DatasetOptions balanced = dataset.options();
+    balanced.p_dog_given_animal = balanced.p_car_given_vehicle = 0.5;
+    std::optional<SyntheticDataset> balanced_dataset;
+    if (balanced.p_dog_given_animal != dataset.options().p_dog_given_animal ||
+        balanced.p_car_given_vehicle != dataset.options().p_car_given_vehicle)
+        balanced_dataset.emplace(balanced);
     bool trained = false, announced = false;
     std::optional<Progress> progress;
-    auto classifier = load_or_train_mode_classifier(cache, dataset, options, trained,
+    auto classifier = load_or_train_mode_classifier(cache, balanced_dataset ? *balanced_dataset : dataset, options, trained,
                                                     [&](int64_t step, int64_t total, float loss) {
         // The first report comes after the first of the training steps: say why the
         // wait is long, even when quiet, since it happens only once.
@@ -242,6 +253,9 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     LoadedCheckpoint checkpoint = load_checkpoint(o.model_path);
     use_ema_weights(checkpoint);
     DiffusionModel& model = *checkpoint.model;
+    check_guidance(model.config, o.sampler.guidance, o.prior_guidance);
+    // The checkpoint's data, p_data included: the students' KL (Parts 4–5) and the
+    // classifier's are measured against the distribution the model was trained on.
     SyntheticDataset dataset(model.config.dataset_options());
     check_parts_implemented(dataset);
     const std::string cache = !o.classifier_cache.empty() ? o.classifier_cache : default_classifier_cache(o.model_path, dataset);
@@ -249,7 +263,11 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
 
     Evaluation e;
     e.checkpoint = o.model_path, e.model_kind = model.config.kind, e.trained_steps = checkpoint.state.step;
-    e.sampler = describe(o.sampler, model.schedule), e.num_samples_per_z2 = o.num_samples, e.seed = o.seed;
+    e.sampler = describe_sampling(o.sampler, o.prior_guidance, model.schedule);
+    e.guidance = o.sampler.guidance, e.prior_guidance = o.prior_guidance;
+    e.condition_dropout = model.config.condition_dropout, e.prior_condition_dropout = model.config.prior_condition_dropout;
+    for (Mode m : all_modes()) e.p_data[static_cast<int>(m)] = dataset.p_data(m, category_of(m));
+    e.num_samples_per_z2 = o.num_samples, e.seed = o.seed;
     e.output_dir = o.output_dir.empty() ? (fs::path("evaluation") / fs::path(o.model_path).stem()).string() : o.output_dir;
     make_directory(e.output_dir);
     e.near_mode_threshold = near_mode_threshold(dataset);
@@ -262,7 +280,8 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     Generator gen(o.seed);
     for (Category z2 : {Category::animal, Category::vehicle}) {
         SamplingProgress progress(fmt::format("sample {} {}", to_string(model.config.kind), to_string(z2)), o.quiet);
-        const Generated samples = generate(model, z2, o.num_samples, o.sampler, gen, progress.callback());
+        const Generated samples =
+            generate(model, z2, o.num_samples, o.sampler, gen, progress.callback(), nullptr, o.prior_guidance);
         progress.finish();
         e.per_z2[static_cast<int>(z2)] =
             measure(samples, z2, judges, (fs::path(e.output_dir) / fmt::format("samples_{}.png", to_string(z2))).string(),

@@ -32,7 +32,8 @@ struct EvaluateOptions {
     std::string model_path;
     int64_t num_samples = 64;    // per z2
     uint64_t seed = 1;
-    SamplerOptions sampler = default_sampling();
+    SamplerOptions sampler = default_sampling(); // its guidance: A's denoiser or B's decoder
+    float prior_guidance = 1.0f; // model B's prior (sampling.h, check_guidance)
     std::string output_dir;      // default evaluation/<checkpoint stem>
     // The classifier "recognises" a sample at this probability or more: the threshold at
     // which it recognises as many hand-labelled generated samples as a person does
@@ -83,7 +84,12 @@ struct Evaluation {
     std::string checkpoint;
     ModelKind model_kind = ModelKind::flat;
     int64_t trained_steps = 0;
-    std::string sampler; // describe() of the sampler
+    std::string sampler; // describe_sampling() of the sampler
+    float guidance = 1.0f, prior_guidance = 1.0f;             // sampled with: A's denoiser / B's decoder; B's prior
+    float condition_dropout = 0.0f, prior_condition_dropout = 0.0f; // trained with (the checkpoint's)
+    // p_data(mode | its z2) of the checkpoint's data, indexed by Mode: what every KL here
+    // is measured against.
+    std::array<double, kNumModes> p_data{0.5, 0.5, 0.5, 0.5};
     int64_t num_samples_per_z2 = 0;
     uint64_t seed = 0;
     float near_mode_threshold = 0.0f;

@@ -3,9 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <string>
+
 namespace hd {
 
 namespace {
+
+// A float setting as the decimal it was given as (0.1, not 0.10000000149011612).
+double as_given(float value) { return std::stod(fmt::format("{}", value)); }
 
 nlohmann::json mode_counts(const ModeCounts& counts) {
     nlohmann::json out;
@@ -80,6 +85,11 @@ nlohmann::json to_json(const Evaluation& e) {
     m["num_samples_per_z2"] = e.num_samples_per_z2;
     m["seed"] = e.seed;
     m["near_mode_threshold"] = e.near_mode_threshold;
+    m["guidance"] = as_given(e.guidance);
+    m["prior_guidance"] = as_given(e.prior_guidance);
+    m["condition_dropout"] = as_given(e.condition_dropout);
+    m["prior_condition_dropout"] = as_given(e.prior_condition_dropout);
+    for (Mode mode : all_modes()) m["p_data"][to_string(mode)] = e.p_data[static_cast<int>(mode)];
     m["classifier"] = {{"cache", e.classifier.cache},
                        {"confidence", e.classifier.confidence},
                        {"held_out_real_accuracy", e.classifier.held_out_real_accuracy},
@@ -92,6 +102,11 @@ nlohmann::json to_json(const Evaluation& e) {
 std::string format_metrics_table(const Evaluation& e) {
     std::string text = fmt::format("{} model ({} steps), {} samples per z2, {}\n", to_string(e.model_kind),
                                    e.trained_steps, e.num_samples_per_z2, e.sampler);
+    const auto p = [&](Mode mode) { return e.p_data[static_cast<int>(mode)]; };
+    text += fmt::format("guidance w = {} ({}){}; p_data: dog {:g} / cat {:g}, car {:g} / truck {:g}\n", e.guidance,
+                        e.model_kind == ModelKind::flat ? "denoiser" : "decoder",
+                        e.model_kind == ModelKind::flat ? "" : fmt::format(", prior guidance w = {}", e.prior_guidance),
+                        p(Mode::dog), p(Mode::cat), p(Mode::car), p(Mode::truck));
     text += fmt::format("{:<8} | {:^31} | {:^38}", "", "students' metrics (nearest reference)",
                         "evaluation classifier (recognised only)");
     const bool has_prior = e.per_z2[0].prior.has_value();

@@ -7,6 +7,7 @@
 #include "experiment/evaluation.h"
 #include "experiment/progress.h"
 #include "experiment/sample_data.h"
+#include "experiment/sampling.h"
 
 #include <fmt/format.h>
 
@@ -26,12 +27,6 @@ namespace fs = std::filesystem;
 constexpr double kMaxZ1 = 100.0;
 
 double degrees(double radians) { return radians * 180.0 / std::numbers::pi; }
-
-// Refuses what the decoder cannot take yet: model B's decoder is trained without
-// condition dropout, so it has no unconditional prediction to guide with (as generate).
-void check_decoder_guidance(const SamplerOptions& options) {
-    if (options.guidance != 1.0f) throw UsageError("--guidance applies to the flat model only");
-}
 
 // The label under a tile: the verdict when it is recognised, else "-".
 std::string verdict_label(const Verdict& v, float confidence) {
@@ -94,7 +89,7 @@ void require_hierarchical(const DiffusionModel& model, const std::string& model_
 Tensor decode_z1(DiffusionModel& model, const Tensor& z1, const SamplerOptions& options, Generator& gen,
                  const SamplerProgress& progress) {
     if (model.config.kind != ModelKind::hierarchical) throw UsageError("decoding a z1 needs model B (hierarchical)");
-    check_decoder_guidance(options);
+    check_guidance(model.config, options.guidance, 1.0f);
     const int64_t size = model.config.image_size;
     return sample(*model.image_model, model.schedule, z1, {3, size, size}, gen, options, progress);
 }
@@ -147,7 +142,7 @@ InterpolateResult write_interpolation(const InterpolateOptions& o) {
     r.to = mode_flag("--to", o.to);
     check_path(r.from, r.to, o.steps);
     validate_sampler(o.sampler);
-    check_decoder_guidance(o.sampler);
+    validate_guidance_weight("--guidance", o.sampler.guidance);
     if (!(o.confidence > 0.0f && o.confidence <= 1.0f))
         throw UsageError(fmt::format("--confidence {} is impossible (valid: a probability, 0 < p <= 1)", o.confidence));
     if (o.classifier.steps < 1)
@@ -161,6 +156,7 @@ InterpolateResult write_interpolation(const InterpolateOptions& o) {
     use_ema_weights(checkpoint);
     DiffusionModel& model = *checkpoint.model;
     require_hierarchical(model, o.model_path, "hd interpolate");
+    check_guidance(model.config, o.sampler.guidance, 1.0f);
     const SyntheticDataset dataset(model.config.dataset_options());
     r.path = circle_path(r.from, r.to, o.steps, dataset);
     r.classifier_cache = o.classifier_cache.empty() ? default_classifier_cache(o.model_path, dataset) : o.classifier_cache;

@@ -58,6 +58,23 @@ void ModelConfig::validate() const {
         throw UsageError(fmt::format("unknown noise schedule '{}' (valid: linear, cosine)", schedule));
     check_probability("p_dog_given_animal", p_dog_given_animal);
     check_probability("p_car_given_vehicle", p_car_given_vehicle);
+    for (auto [flag, p] : {std::pair{"--cond_dropout", condition_dropout}, {"--prior_cond_dropout", prior_condition_dropout}})
+        if (!(p >= 0.0f && p < 1.0f))
+            throw UsageError(fmt::format("{} {} is impossible (valid: 0 <= p < 1; 0 = off)", flag, p));
+    if (prior_condition_dropout > 0.0f && kind == ModelKind::flat)
+        throw UsageError("--prior_cond_dropout applies to model B (hierarchical) only: model A has no prior "
+                         "(its denoiser's dropout is --cond_dropout)");
+}
+
+void set_p_data(ModelConfig& config, const std::string& spec) {
+    DatasetOptions options = config.dataset_options();
+    try {
+        set_p_data(options, spec);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(fmt::format("--{}", e.what()));
+    }
+    config.p_dog_given_animal = options.p_dog_given_animal;
+    config.p_car_given_vehicle = options.p_car_given_vehicle;
 }
 
 std::map<std::string, std::string> ModelConfig::to_metadata() const {
@@ -74,7 +91,9 @@ std::map<std::string, std::string> ModelConfig::to_metadata() const {
             {"timesteps", std::to_string(timesteps)},
             {"dataset_seed", std::to_string(dataset_seed)},
             {"p_dog_given_animal", fmt::format("{}", p_dog_given_animal)},
-            {"p_car_given_vehicle", fmt::format("{}", p_car_given_vehicle)}};
+            {"p_car_given_vehicle", fmt::format("{}", p_car_given_vehicle)},
+            {"condition_dropout", fmt::format("{}", condition_dropout)},
+            {"prior_condition_dropout", fmt::format("{}", prior_condition_dropout)}};
 }
 
 namespace {
@@ -95,6 +114,15 @@ Number parse_number(const std::map<std::string, std::string>& metadata, const st
     if (error != std::errc() || end != text.data() + text.size())
         throw CheckpointError(fmt::format("{}: metadata '{}' = '{}' is not a number", what, key, text));
     return value;
+}
+
+// A key that older checkpoints lack: `fallback` (if present) or `absent` then.
+template <class Number>
+Number parse_optional(const std::map<std::string, std::string>& metadata, const std::string& key,
+                      const std::string& fallback, Number absent, const std::string& what) {
+    if (metadata.count(key)) return parse_number<Number>(metadata, key, what);
+    if (metadata.count(fallback)) return parse_number<Number>(metadata, fallback, what);
+    return absent;
 }
 
 }  // namespace
@@ -121,6 +149,9 @@ ModelConfig ModelConfig::from_metadata(const std::map<std::string, std::string>&
     c.dataset_seed = parse_number<uint64_t>(m, "dataset_seed", what);
     c.p_dog_given_animal = parse_number<double>(m, "p_dog_given_animal", what);
     c.p_car_given_vehicle = parse_number<double>(m, "p_car_given_vehicle", what);
+    // Before the dropout was part of the configuration, model A's was a training setting.
+    c.condition_dropout = parse_optional<float>(m, "condition_dropout", "setting.condition_dropout", 0.0f, what);
+    c.prior_condition_dropout = parse_optional<float>(m, "prior_condition_dropout", "", 0.0f, what);
     try {
         c.validate();
     } catch (const UsageError& e) {

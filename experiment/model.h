@@ -34,7 +34,8 @@ std::string to_string(ModelKind kind);
 /// The default checkpoint of each model: checkpoints/model_a.safetensors, …/model_b.safetensors.
 std::string default_checkpoint_path(ModelKind kind);
 
-/// Everything needed to rebuild a model and its data; stored in a checkpoint's metadata.
+/// Everything needed to rebuild a model and its data, and what its networks were trained
+/// to accept; stored in a checkpoint's metadata.
 struct ModelConfig {
     ModelKind kind = ModelKind::flat;
     int64_t image_size = 32;
@@ -49,6 +50,12 @@ struct ModelConfig {
     uint64_t dataset_seed = 0;
     double p_dog_given_animal = 0.5;
     double p_car_given_vehicle = 0.5;
+    // Condition dropout in training (pipeline.h, ConditionDropout): the share of examples
+    // shown the null condition, which teaches the network the unconditional prediction
+    // that classifier-free guidance needs. Sampling refuses guidance for a network trained
+    // with 0. Checkpoints from before these keys read as 0.
+    float condition_dropout = 0.0f;       // A: null z2 for the denoiser; B: null z1 for the decoder
+    float prior_condition_dropout = 0.0f; // B only: null z2 for the prior
 
     /// Rejects impossible or absurd sizes and probabilities with a UsageError naming the
     /// valid range. The upper bounds keep a model within about a gigabyte, far above what
@@ -60,6 +67,11 @@ struct ModelConfig {
     static ModelConfig from_metadata(const std::map<std::string, std::string>& metadata, const std::string& what);
     DatasetOptions dataset_options() const;
 };
+
+/// Sets p_dog_given_animal / p_car_given_vehicle from a list such as "dog=0.8,car=0.5"
+/// (diffusion/dataset.h, set_p_data); a malformed list is a UsageError naming --p_data
+/// and the valid form.
+void set_p_data(ModelConfig& config, const std::string& spec);
 
 /// The upper bounds ModelConfig::validate enforces.
 struct ModelLimits {

@@ -48,22 +48,50 @@ void validate_sampler(const SamplerOptions& o) {
         throw UsageError(fmt::format("--ddim_steps {} is impossible (valid: 1 … 100000)", o.ddim_steps));
     if (!(o.eta >= 0.0f && o.eta <= 1.0f))
         throw UsageError(fmt::format("--eta {} is impossible (valid: 0 … 1)", o.eta));
-    if (!(o.guidance >= 0.0f && o.guidance <= 100.0f))
-        throw UsageError(fmt::format("--guidance {} is impossible (valid: 0 … 100; 1 = off)", o.guidance));
+    validate_guidance_weight("--guidance", o.guidance);
+}
+
+std::string describe_sampling(const SamplerOptions& options, float prior_guidance, const NoiseSchedule& schedule) {
+    std::string text = describe(options, schedule);
+    if (prior_guidance != 1.0f) text += fmt::format(", prior guidance {}", prior_guidance);
+    return text;
+}
+
+void validate_guidance_weight(const char* flag, float w) {
+    if (!(w >= 0.0f && w <= 100.0f)) throw UsageError(fmt::format("{} {} is impossible (valid: 0 … 100; 1 = off)", flag, w));
+}
+
+void check_guidance(const ModelConfig& config, float guidance, float prior_guidance) {
+    validate_guidance_weight("--guidance", guidance);
+    validate_guidance_weight("--prior_guidance", prior_guidance);
+    const bool flat = config.kind == ModelKind::flat;
+    if (prior_guidance != 1.0f && flat)
+        throw UsageError("--prior_guidance applies to model B (hierarchical) only: model A has no prior (guide its "
+                         "denoiser with --guidance)");
+    if (guidance != 1.0f && config.condition_dropout == 0.0f)
+        throw UsageError(fmt::format("--guidance {} needs {} trained with condition dropout, and this one had none: "
+                                     "train it with --cond_dropout (e.g. 0.1), or sample with --guidance 1",
+                                     guidance, flat ? "model A's denoiser" : "model B's decoder"));
+    if (prior_guidance != 1.0f && config.prior_condition_dropout == 0.0f)
+        throw UsageError(fmt::format("--prior_guidance {} needs model B's prior trained with condition dropout, and "
+                                     "this one had none: train it with --prior_cond_dropout (e.g. 0.1), or sample "
+                                     "with --prior_guidance 1", prior_guidance));
 }
 
 Generated generate(DiffusionModel& model, Category z2, int64_t count, const SamplerOptions& options, Generator& gen,
-                   const SamplerProgress& progress, std::vector<Tensor>* prior_trajectory) {
+                   const SamplerProgress& progress, std::vector<Tensor>* prior_trajectory, float prior_guidance) {
     if (count < 1 || count > kMaxSamples)
         throw UsageError(fmt::format("--num_samples {} is impossible (valid: 1 … {})", count, kMaxSamples));
-    if (options.guidance != 1.0f && model.config.kind != ModelKind::flat)
-        throw UsageError("--guidance applies to the flat model only");
+    check_guidance(model.config, options.guidance, prior_guidance);
     Generated out;
     if (model.config.kind == ModelKind::flat) {
         out.images = sample_flat(*model.image_model, model.schedule, z2, count, model.config.image_size, gen, options, progress);
     } else {
+        // The prior keeps its default sampler (DDPM over every step); only its weight is set.
+        const SamplerOptions prior_options{.guidance = prior_guidance};
         HierarchicalSamples s = sample_hierarchical(*model.prior, *model.image_model, model.schedule, z2, count,
-                                                    model.config.image_size, gen, options, {}, progress, prior_trajectory);
+                                                    model.config.image_size, gen, options, prior_options, progress,
+                                                    prior_trajectory);
         out.images = s.images;
         out.z1 = s.z1;
     }
@@ -95,6 +123,7 @@ SampleResult write_samples(const SampleOptions& o) {
     const Category z2 = chosen_z1 ? Category::animal : parse_z2(o.z2);
     const std::array<float, 2> z1 = chosen_z1 ? parse_z1(o.z1) : std::array<float, 2>{};
     validate_sampler(o.sampler);
+    validate_guidance_weight("--prior_guidance", o.prior_guidance);
     if (o.num_samples < 1 || o.num_samples > kMaxSamples)
         throw UsageError(fmt::format("--num_samples {} is impossible (valid: 1 … {})", o.num_samples, kMaxSamples));
     const std::string stem = std::filesystem::path(o.model_path).stem().string();
@@ -112,7 +141,8 @@ SampleResult write_samples(const SampleOptions& o) {
     DiffusionModel& model = *checkpoint.model;
     if (chosen_z1) require_hierarchical(model, o.model_path, "--z1");
 
-    result.sampler = describe(o.sampler, model.schedule);
+    check_guidance(model.config, o.sampler.guidance, o.prior_guidance);
+    result.sampler = describe_sampling(o.sampler, o.prior_guidance, model.schedule);
     Generator gen(o.seed);
     SamplingProgress progress(chosen_z1 ? fmt::format("sample z1 = {}", o.z1) : fmt::format("sample {}", o.z2));
     std::vector<Tensor> trajectory;
@@ -122,7 +152,7 @@ SampleResult write_samples(const SampleOptions& o) {
         for (int64_t i = 0; i < o.num_samples; ++i) std::copy(z1.begin(), z1.end(), samples.z1.data() + i * kAnchorDim);
         samples.images = decode_z1(model, samples.z1, o.sampler, gen, progress.callback());
     } else {
-        samples = generate(model, z2, o.num_samples, o.sampler, gen, progress.callback(), &trajectory);
+        samples = generate(model, z2, o.num_samples, o.sampler, gen, progress.callback(), &trajectory, o.prior_guidance);
     }
     progress.finish();
     const auto columns = static_cast<int>(std::ceil(std::sqrt(double(o.num_samples))));

@@ -21,16 +21,28 @@ SamplerOptions default_sampling();
 /// UsageError for impossible sampler settings (DDIM steps, η, guidance: finite and in
 /// range), before any work.
 void validate_sampler(const SamplerOptions& options);
+/// describe() of the image sampler, plus ", prior guidance w" when B's prior is guided.
+std::string describe_sampling(const SamplerOptions& options, float prior_guidance, const NoiseSchedule& schedule);
+/// UsageError unless the guidance weight `w` of `flag` is in 0 … 100 (1 = off).
+void validate_guidance_weight(const char* flag, float w);
+
+/// UsageError unless a model of `config` can be sampled with these classifier-free
+/// guidance weights: `guidance` steers A's denoiser or B's decoder, `prior_guidance` B's
+/// prior (model A has none). A weight other than 1 mixes in the network's unconditional
+/// prediction, which only a network trained with condition dropout has learnt; so it is
+/// refused, naming the flag to train with, for a network trained without.
+void check_guidance(const ModelConfig& config, float guidance, float prior_guidance);
 
 /// Samples `count` images for z2 with either model (model B: prior, then decoder; its z1
-/// samples come back too). Guidance other than 1 is refused for model B, whose prior and
-/// decoder were trained without condition dropout.
+/// samples come back too). `options.guidance` guides A's denoiser or B's decoder,
+/// `prior_guidance` B's prior (sampled with DDPM); both are checked by check_guidance.
 struct Generated {
     Tensor images; // (count, 3, S, S)
     Tensor z1;     // (count, 2) — model B only
 };
 Generated generate(DiffusionModel& model, Category z2, int64_t count, const SamplerOptions& options, Generator& gen,
-                   const SamplerProgress& progress = {}, std::vector<Tensor>* prior_trajectory = nullptr);
+                   const SamplerProgress& progress = {}, std::vector<Tensor>* prior_trajectory = nullptr,
+                   float prior_guidance = 1.0f);
 
 /// What `hd sample` does: a PNG grid of samples of one z2 and, for model B, a second
 /// picture `<stem>_prior.png` of the prior's z1 samples over the four anchors; beside the
@@ -45,6 +57,7 @@ struct SampleOptions {
     std::string output; // default samples/<checkpoint stem>_<z2>.png
     SamplerOptions sampler = default_sampling();
     std::string z1 = {}; // model B: decode this "x,y"; empty: z1 comes from the prior
+    float prior_guidance = 1.0f; // model B's prior (sampler.guidance guides the images)
 };
 struct SampleResult {
     std::string grid;       // the PNG written

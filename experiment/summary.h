@@ -1,16 +1,59 @@
 // summary.h — the mean and spread of every figure over several evaluation runs (seeds),
-// per model and z2, as a Markdown table (`hd summarize`).
+// per model, sampling setting and z2, as a Markdown table (`hd summarize`), and the two
+// pictures of the guidance and imbalance sweeps (`hd summarize --plot`).
 //
 // One run is one draw: with 64 samples per z2 a share moves by several points between
-// seeds, so the README's experiment table is this summary over several seeds.
+// seeds, so the README's experiment table is this summary over several seeds. Runs are
+// averaged together when they share a RunSetting: the model, both guidance weights and
+// p_data.
 #pragma once
+
+#include "experiment/plot.h"
 
 #include <nlohmann/json.hpp>
 
+#include <compare>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace hd {
+
+/// How a run was sampled and on which data. Keys older metrics files lack read as the
+/// defaults (no guidance, p_data 0.5/0.5).
+struct RunSetting {
+    std::string kind; // "flat" | "hierarchical"
+    double guidance = 1.0, prior_guidance = 1.0;
+    double p_dog = 0.5, p_car = 0.5; // p_data(dog | animal), p_data(car | vehicle)
+    auto operator<=>(const RunSetting&) const = default;
+};
+
+/// What the plots read from one metrics.json.
+struct RunFigures {
+    RunSetting setting;
+    double recognised_share = 0.0;        // the classifier's, mean over both z2
+    std::optional<double> classifier_kl;  // KL(p_data ‖ p_model) of the recognised samples, mean over the z2 that have any
+    std::optional<double> p_model_dog;    // z2 = animal: recognised dogs / recognised samples (over all four modes)
+};
+/// UsageError naming `path` when a figure is missing.
+RunFigures run_figures(const nlohmann::json& metrics, const std::string& path);
+
+/// The quality–diversity plot: one curve per model (model B: decoder guidance alone, and
+/// decoder and prior guided with the same w, as two curves; one per p_data too), one
+/// point per guidance weight w at (classifier KL, recognised share), mean ± standard
+/// deviation over the runs sharing the setting, labelled with w. An unguided run of B is
+/// the w = 1 point of both of B's curves.
+std::vector<PointSeries> quality_diversity_series(const std::vector<RunFigures>& runs);
+/// The imbalance plot: one series per model and guidance weights, one point per
+/// p_data(dog | animal) at p_model(dog | animal), mean ± standard deviation over runs.
+std::vector<PointSeries> imbalance_series(const std::vector<RunFigures>& runs);
+
+struct SummaryPlots {
+    std::string quality_diversity; // <prefix>_quality_diversity.png
+    std::string imbalance;         // <prefix>_imbalance.png
+};
+/// Reads the metrics files and writes both plots (PNG, through the safe writer).
+SummaryPlots write_summary_plots(const std::vector<std::string>& paths, const std::string& prefix);
 
 /// A metrics.json written by evaluate_model; UsageError naming the file when it is
 /// missing, not JSON, or not an evaluation.

@@ -96,10 +96,6 @@ void TrainOptions::validate() const {
         throw UsageError(fmt::format("--ema {} is impossible (valid: 0 <= decay < 1)", ema_decay));
     if (!(grad_clip >= 0.0f && std::isfinite(grad_clip)))
         throw UsageError(fmt::format("--grad_clip {} is impossible (valid: 0 = off, or a finite norm > 0)", grad_clip));
-    if (!(condition_dropout >= 0.0f && condition_dropout < 1.0f))
-        throw UsageError(fmt::format("--cond_dropout {} is impossible (valid: 0 <= p < 1)", condition_dropout));
-    if (condition_dropout > 0.0f && model.kind != ModelKind::flat)
-        throw UsageError("--cond_dropout applies to the flat model only");
     if (checkpoint_every < 1) throw UsageError("--checkpoint_every must be >= 1");
     if (!(min_snr_gamma >= 0.0f)) throw UsageError(fmt::format("--min_snr {} is impossible (valid: 0 = off, or > 0)", min_snr_gamma));
     if (!(colour_weight >= 0.0f))
@@ -162,8 +158,7 @@ void Trainer::record_settings() {
                        {"lr_schedule", o.lr_schedule}, {"warmup_steps", std::to_string(o.warmup_steps)},
                        {"ema_decay", fmt::format("{}", o.ema_decay)}, {"grad_clip", fmt::format("{}", o.grad_clip)},
                        {"min_snr_gamma", fmt::format("{}", o.min_snr_gamma)},
-                       {"colour_weight", fmt::format("{}", o.colour_weight)},
-                       {"condition_dropout", fmt::format("{}", o.condition_dropout)}, {"seed", std::to_string(o.seed)}};
+                       {"colour_weight", fmt::format("{}", o.colour_weight)}, {"seed", std::to_string(o.seed)}};
 }
 
 StepReport Trainer::step() {
@@ -171,7 +166,8 @@ StepReport Trainer::step() {
     report.learning_rate = learning_rate_at(options_, state_.step, total_steps_);
     optimizer_->set_learning_rate(report.learning_rate);
     const SyntheticDataset::Batch batch = dataset_->sample_batch(options_.batch_size, gen_);
-    const ConditionDropout dropout{.image = options_.condition_dropout};
+    // 0 draws no random numbers: a run without dropout sees the stream it always saw.
+    const ConditionDropout dropout{.image = options_.model.condition_dropout, .prior = options_.model.prior_condition_dropout};
 
     Tensor loss;
     if (options_.model.kind == ModelKind::flat) {

@@ -18,7 +18,7 @@
 namespace hd {
 
 struct TrainOptions {
-    ModelConfig model;            // architecture and data (ignored on resume: the checkpoint's wins)
+    ModelConfig model;            // architecture, data and condition dropout (ignored on resume: the checkpoint's wins)
     int64_t epochs = 50;
     int64_t epoch_size = 1024;    // images per epoch (the data is generated, so an epoch is a budget)
     int64_t batch_size = 32;
@@ -34,7 +34,6 @@ struct TrainOptions {
     // UNet's last GroupNorm hides x_t's mean colour from the output and the plain loss
     // barely asks for it, so without the term samples can drift in colour (README).
     float colour_weight = 10.0f;
-    float condition_dropout = 0.0f; // model A: probability of zeroing z2 (trains classifier-free guidance)
     uint64_t seed = 0;            // weights and the training stream
     std::string output;           // checkpoint path (default checkpoints/model_a|b.safetensors)
     bool resume = false;          // continue from `output`

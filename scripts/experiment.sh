@@ -8,15 +8,29 @@
 #                     hd train's default 1,024 images: 1,600 steps)
 #            guidance model A only, at the demo's budget, trained with condition dropout 0.1
 #                     (classifier-free guidance), sampled with guidance weights 1, 2 and 4
+#            guidance_sweep  A and B at the demo's budget, trained with condition dropout
+#                     0.1 (B: its decoder and its prior), sampled with guidance weight
+#                     w = 1, 1.5, 2, 3, 4, 6 on A's denoiser and B's decoder, and B also
+#                     with its prior guided by the same w
+#            imbalance  A and B at the demo's budget with p(dog|animal) = p(car|vehicle)
+#                     = 0.5, 0.7, 0.9 (one training each), trained with condition dropout
+#                     0.1 as above, sampled unguided and at w = 3 (B also with its prior
+#                     at w = 3)
 #            tiny     seconds-long runs of tiny models (what the tests submit)
 #   SEEDS    training seeds (default: 0 1 2)
 #
-# The work is a list of tasks, one per (seed, model): a task trains its model (unless its
-# checkpoint exists) and evaluates it at each guidance weight of the setting. Run locally,
-# the tasks run one after another, then the summary. With --slurm they are submitted to a
+# HD_BUDGET=tiny runs any setting's tasks with the tiny setting's models, data and sample
+# counts (into runs/<setting>_tiny/): a check of a sweep's plumbing in seconds, before a
+# cluster spends hours on it.
+#
+# The work is a list of tasks, one per (seed, variant, model), where a variant is one
+# training of the setting (imbalance: one per p_data; the others have one): a task trains
+# its model (unless its checkpoint exists) and evaluates it once per sampling setting
+# (guidance weights) of the setting. Run locally, the tasks run one after another, then
+# the summary. With --slurm they are submitted to a
 # Slurm cluster instead: task 0 first (it trains the setting's evaluation classifier,
-# which every later task reads from its cache — one classifier, whatever the node), then
-# the other tasks as a job array, then the summary as a job that waits for all of them.
+# which every later task reads from its cache — one classifier, whatever the node and
+# the p_data), then the other tasks as a job array, then the summary as a job that waits for all of them.
 # Every path is under runs/<setting>/ of this tree (or $HD_RUNS_DIR), which the nodes must share. sbatch
 # takes the cluster's own settings from SBATCH_* variables (SBATCH_PARTITION,
 # SBATCH_TIMELIMIT, …); HD_SLURM_CPUS sets the cores per task (default 2).
@@ -24,8 +38,11 @@
 #   experiment.sh --task K SETTING [SEEDS…]       one task (what each Slurm job runs)
 #   experiment.sh --summarize SETTING [SEEDS…]    the summary of tasks already run
 #
-# Writes runs/<setting>/seed<s>/{model_a,model_b}.safetensors, their evaluations
-# (256 samples per z2) and runs/<setting>/summary.md. Expects a built tree
+# Writes runs/<setting>/seed<s>/[<variant>/]{model_a,model_b}.safetensors, their
+# evaluations (256 samples per z2; evaluation/<model>[_w<w>[_prior]]/ when a setting
+# samples several ways), runs/<setting>/summary.md (`hd summarize`: one row per model,
+# sampling setting, p_data and z2) and its plots summary_quality_diversity.png and
+# summary_imbalance.png (`hd summarize --plot`). Expects a built tree
 # (scripts/demo.sh or scripts/test.sh builds one).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,66 +60,110 @@ esac
 
 setting="${1:-}"
 models=(flat hierarchical)
-weights=(1)
+variants=("")        # one training per variant: a folder name under seed<s>/ ("" = none)
+variant_flags=("")   # its extra hd train flags
 samples=256
 evaluate_flags=()
+demo_budget=(--image_size 32 --epochs 32 --epoch_size 6400)
+dropout=""           # condition dropout of A's denoiser and B's decoder (B's prior gets the same); "" = none
+# Sampling settings, "suffix:flags" — the suffix names the evaluation folder; flat_/b_ per model.
+flat_sampling=(":")
+b_sampling=(":")
+sweep() { # sweep W… -> the sampling settings of a guidance sweep over the weights W
+  flat_sampling=() b_sampling=()
+  for w in "$@"; do
+    flat_sampling+=("_w$w:--guidance $w")
+    b_sampling+=("_w$w:--guidance $w")
+    [ "$w" = 1 ] || b_sampling+=("_w${w}_prior:--guidance $w --prior_guidance $w")
+  done
+}
 case "$setting" in
-  demo) train_flags=(--image_size 32 --epochs 32 --epoch_size 6400) ;;
-  handout) train_flags=(--image_size 64 --epochs 50) ;;
-  guidance) train_flags=(--image_size 32 --epochs 32 --epoch_size 6400 --cond_dropout 0.1); models=(flat); weights=(1 2 4) ;;
-  tiny)
-    train_flags=(--image_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50 --epochs 1 --epoch_size 32 --batch_size 16)
-    samples=3
-    evaluate_flags=(--ddim_steps 3 --classifier_steps 5) ;;
-  *) echo "experiment.sh: unknown setting '${setting}' (valid: demo, handout, guidance, tiny)" >&2; exit 2 ;;
+  demo) budget=("${demo_budget[@]}") ;;
+  handout) budget=(--image_size 64 --epochs 50) ;;
+  guidance)
+    budget=("${demo_budget[@]}"); dropout=0.1; models=(flat)
+    flat_sampling=("_w1:--guidance 1" "_w2:--guidance 2" "_w4:--guidance 4") ;;
+  guidance_sweep) budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 1.5 2 3 4 6 ;;
+  imbalance)
+    budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 3
+    variants=(p0.5 p0.7 p0.9)
+    variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9") ;;
+  tiny) budget=() ;;
+  *) echo "experiment.sh: unknown setting '${setting}' (valid: demo, handout, guidance, guidance_sweep, imbalance, tiny)" >&2
+     exit 2 ;;
 esac
+if [ "$setting" = tiny ] || [ "${HD_BUDGET:-}" = tiny ]; then
+  budget=(--image_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50 --epochs 1 --epoch_size 32 --batch_size 16)
+  samples=3
+  evaluate_flags=(--ddim_steps 3 --classifier_steps 5)
+elif [ -n "${HD_BUDGET:-}" ]; then
+  echo "experiment.sh: unknown HD_BUDGET '${HD_BUDGET}' (valid: tiny, or unset for the setting's own)" >&2; exit 2
+fi
 shift
 seeds=("$@")
 [ ${#seeds[@]} -gt 0 ] || seeds=(0 1 2)
 for seed in "${seeds[@]}"; do
   [[ $seed =~ ^[0-9]+$ ]] || { echo "experiment.sh: seed '$seed' is not a whole number" >&2; exit 2; }
 done
-tasks=$((${#seeds[@]} * ${#models[@]}))
+per_seed=$((${#variants[@]} * ${#models[@]}))
+tasks=$((${#seeds[@]} * per_seed))
 export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"
 out="$runs/$setting"
+# A sweep's tiny rehearsal never mixes with its real runs.
+[ "${HD_BUDGET:-}" != tiny ] || [ "$setting" = tiny ] || out="${out}_tiny"
 mkdir -p "$out"
 
-# Evaluations and summaries are named by guidance weight only when a setting has several.
-suffix() { [ ${#weights[@]} -gt 1 ] && echo "_w$1" || true; }
 checkpoint_name() { [ "$1" = flat ] && echo model_a || echo model_b; }
+# The sampling settings of a model, one "suffix:flags" per line.
+samplings() { if [ "$1" = flat ]; then printf '%s\n' "${flat_sampling[@]}"; else printf '%s\n' "${b_sampling[@]}"; fi; }
+# The folder of a seed's variant.
+folder() { echo "$out/seed$1${2:+/$2}"; }
 
 run_task() {
   local k=$1
   [[ $k =~ ^[0-9]+$ ]] && [ "$k" -lt "$tasks" ] ||
     { echo "experiment.sh: task '$k' does not exist (valid: 0 … $((tasks - 1)))" >&2; exit 2; }
-  local seed=${seeds[$((k / ${#models[@]}))]} model=${models[$((k % ${#models[@]}))]}
-  local name checkpoint
+  local seed=${seeds[$((k / per_seed))]} v=$(((k % per_seed) / ${#models[@]})) model=${models[$((k % ${#models[@]}))]}
+  local name dir checkpoint extra sampling suffix flags
   name=$(checkpoint_name "$model")
-  checkpoint="$out/seed$seed/$name.safetensors"
-  if [ ! -f "$checkpoint" ]; then
-    echo "== task $k: seed $seed, training $name ($model)"
-    "$hd" train --model "$model" "${train_flags[@]}" --seed "$seed" --output "$checkpoint" --quiet
+  dir=$(folder "$seed" "${variants[$v]}")
+  checkpoint="$dir/$name.safetensors"
+  read -r -a extra <<<"${variant_flags[$v]}"
+  if [ -n "$dropout" ]; then
+    extra+=(--cond_dropout "$dropout")
+    [ "$model" = flat ] || extra+=(--prior_cond_dropout "$dropout") # model A has no prior
   fi
-  for w in "${weights[@]}"; do
-    echo "== task $k: seed $seed, evaluating $name (guidance weight $w)"
+  if [ ! -f "$checkpoint" ]; then
+    echo "== task $k: seed $seed, training $name ($model)${variants[$v]:+, ${variants[$v]}}"
+    "$hd" train --model "$model" ${budget[@]+"${budget[@]}"} ${extra[@]+"${extra[@]}"} --seed "$seed" \
+      --output "$checkpoint" --quiet
+  fi
+  while IFS= read -r sampling; do
+    suffix=${sampling%%:*}
+    read -r -a flags <<<"${sampling#*:}"
+    echo "== task $k: seed $seed, evaluating $name${variants[$v]:+ (${variants[$v]})} ${flags[*]:-unguided}"
     # One evaluation classifier for every run of a setting (trained once, then cached).
-    "$hd" evaluate --model_path "$checkpoint" --num_samples "$samples" --quiet --guidance "$w" "${evaluate_flags[@]}" \
-      --classifier_cache "$out/mode_classifier.safetensors" --output_dir "$out/seed$seed/evaluation/$name$(suffix "$w")"
-  done
+    "$hd" evaluate --model_path "$checkpoint" --num_samples "$samples" --quiet ${flags[@]+"${flags[@]}"} \
+      ${evaluate_flags[@]+"${evaluate_flags[@]}"} --classifier_cache "$out/mode_classifier.safetensors" \
+      --output_dir "$dir/evaluation/$name$suffix"
+  done < <(samplings "$model")
 }
 
+# One table over every evaluation of the setting (hd summarize groups them by model,
+# guidance and p_data) and its two plots.
 summarize() {
-  for w in "${weights[@]}"; do
-    local files=() summary
-    for seed in "${seeds[@]}"; do
+  local files=() seed v model sampling
+  for seed in "${seeds[@]}"; do
+    for v in "${!variants[@]}"; do
       for model in "${models[@]}"; do
-        files+=("$out/seed$seed/evaluation/$(checkpoint_name "$model")$(suffix "$w")/metrics.json")
+        while IFS= read -r sampling; do
+          files+=("$(folder "$seed" "${variants[$v]}")/evaluation/$(checkpoint_name "$model")${sampling%%:*}/metrics.json")
+        done < <(samplings "$model")
       done
     done
-    summary="$out/summary$(suffix "$w").md"
-    "$hd" summarize "${files[@]}" --output "$summary"
-    echo "== wrote $summary"
   done
+  "$hd" summarize "${files[@]}" --output "$out/summary.md" --plot "$out/summary"
+  echo "== wrote $out/summary.md"
 }
 
 case $mode in
@@ -129,6 +190,6 @@ case $mode in
     fi
     summary=$(submit --dependency="$dependency" --output="$logs/summary.log" --wrap "exec '$self' --summarize $setting ${seeds[*]}")
     echo "experiment.sh: submitted $tasks tasks (jobs $first${array:+, array $array}) and the summary (job $summary)"
-    echo "  logs in $logs; the summary lands in $out/summary$(suffix "${weights[0]}").md; watch with: squeue -j $summary"
+    echo "  logs in $logs; the summary lands in $out/summary.md; watch with: squeue -j $summary"
     ;;
 esac

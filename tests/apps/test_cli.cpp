@@ -258,3 +258,78 @@ TEST_CASE("a tiny hd demo writes the whole report, with model B's prior", "[cli]
                              "checkpoints/model_a_loss.png", "checkpoints/model_b.safetensors"})
         CHECK(fs::exists(dir.path / "rep" / file));
 }
+
+TEST_CASE("guidance and p_data flags: bad values and guidance a network was not trained for get one line", "[cli][guidance]") {
+    TempFolder dir;
+    check_one_line_error(hd("train --model flat --epochs 1 --prior_cond_dropout 0.1 " + kTiny, dir.path), 2,
+                         "--prior_cond_dropout applies to model B (hierarchical) only");
+    check_one_line_error(hd("train --model hierarchical --epochs 1 --cond_dropout 1.5 " + kTiny, dir.path), 2,
+                         "--cond_dropout 1.5 is impossible (valid: 0 <= p < 1");
+    check_one_line_error(hd("train --model hierarchical --epochs 1 --p_data dog=2 " + kTiny, dir.path), 2,
+                         "--p_data: dog=2 is not a probability");
+    check_one_line_error(hd("train --model flat --epochs 1 --p_data horse=0.5 " + kTiny, dir.path), 2,
+                         "--p_data: unknown mode 'horse'");
+    check_one_line_error(hd("demo --output rep --guidance 2 --epochs 1 --image_size 16 --timesteps 50", dir.path), 2,
+                         "--guidance 2 needs model A's denoiser trained with condition dropout");
+    CHECK_FALSE(fs::exists(dir.path / "rep"));
+    CHECK_FALSE(fs::exists(dir.path / "checkpoints")); // nothing trained for bad input
+
+    Run plain = hd("train --model flat --epochs 1 " + kTiny, dir.path);
+    if (stopped_at_stub(plain)) return;
+    REQUIRE(plain.exit_code == 0);
+    const std::string a = " --model_path checkpoints/model_a.safetensors --num_samples 2 --ddim_steps 2";
+    check_one_line_error(hd("sample --guidance 2" + a, dir.path), 2, "train it with --cond_dropout");
+    check_one_line_error(hd("evaluate --guidance 3" + a, dir.path), 2, "train it with --cond_dropout");
+    check_one_line_error(hd("sample --prior_guidance 2" + a, dir.path), 2, "--prior_guidance applies to model B");
+    check_one_line_error(hd("sample --guidance -1" + a, dir.path), 2, "--guidance -1 is impossible (valid: 0 … 100");
+    CHECK_FALSE(fs::exists(dir.path / "samples"));
+}
+
+TEST_CASE("model B trained with both dropouts and an uneven p_data samples and evaluates guided", "[cli][guidance]") {
+    TempFolder dir;
+    Run train = hd("train --model hierarchical --epochs 1 --cond_dropout 0.1 --prior_cond_dropout 0.2 "
+                   "--p_data dog=0.8,car=0.5 " + kTiny, dir.path);
+    if (stopped_at_stub(train)) return;
+    REQUIRE(train.exit_code == 0);
+    const std::string b = " --model_path checkpoints/model_b.safetensors --ddim_steps 2 --guidance 2 --prior_guidance 3";
+    Run sample = hd("sample --num_samples 2" + b, dir.path);
+    REQUIRE(sample.exit_code == 0);
+    CHECK_THAT(sample.output, Catch::Contains("guidance 2, prior guidance 3"));
+    Run evaluate = hd("evaluate --num_samples 3 --classifier_steps 5 --quiet" + b, dir.path);
+    REQUIRE(evaluate.exit_code == 0);
+    CHECK_THAT(evaluate.output, Catch::Contains("guidance w = 2 (decoder), prior guidance w = 3; p_data: dog 0.8 / cat 0.2"));
+    std::ifstream in(dir.path / "evaluation" / "model_b" / "metrics.json");
+    const std::string metrics((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const char* key : {"\"guidance\": 2.0", "\"prior_guidance\": 3.0", "\"condition_dropout\": 0.1",
+                            "\"prior_condition_dropout\": 0.2", "\"dog\": 0.8"})
+        CHECK_THAT(metrics, Catch::Contains(key));
+}
+
+TEST_CASE("hd summarize --plot draws the quality–diversity and imbalance plots from the metrics files", "[cli][summary]") {
+    TempFolder dir;
+    auto write_run = [&](const std::string& name, const char* kind, double w, double p_dog, double share, int dogs) {
+        std::ofstream(dir.path / name) << fmt::format(
+            R"({{"model_kind": "{}", "guidance": {}, "prior_guidance": 1, "p_data": {{"dog": {}, "car": 0.5}},
+            "per_z2": {{"animal": {{"classifier": {{"recognisable_share": {}, "recognisable": 10,
+                "recognised_modes": {{"dog": {}, "cat": {}, "car": 0, "truck": 0}}, "coverage": {{"num_modes_found": 2}},
+                "entropy_nats": 0.6, "kl_nats": 0.1}},
+            "coverage": {{"num_modes_found": 2}}, "entropy_nats": 0.7, "kl_nats": 0.05, "near_mode_share": 1.0}}}}}})",
+            kind, w, p_dog, share, dogs, 10 - dogs);
+    };
+    write_run("a1.json", "flat", 1, 0.5, 0.8, 5);
+    write_run("a3.json", "flat", 3, 0.9, 0.9, 9);
+    write_run("b3.json", "hierarchical", 3, 0.9, 0.9, 8);
+    Run run = hd("summarize a1.json a3.json b3.json --plot plots/sweep", dir.path);
+    REQUIRE(run.exit_code == 0);
+    CHECK_THAT(run.output, Catch::Contains("| A (flat), w = 3, p_data dog=0.9,car=0.5 | animal | 1 | 90 ± 0 % |"));
+    CHECK_THAT(run.output, Catch::Contains("wrote plots/sweep_quality_diversity.png and plots/sweep_imbalance.png"));
+    for (const char* png : {"plots/sweep_quality_diversity.png", "plots/sweep_imbalance.png"}) {
+        std::ifstream in(dir.path / png, std::ios::binary);
+        std::string signature(8, '\0');
+        in.read(signature.data(), 8);
+        CHECK(signature == "\x89PNG\r\n\x1a\n");
+    }
+    std::ofstream(dir.path / "broken.json") << "{\"model_kind\": ";
+    check_one_line_error(hd("summarize a1.json broken.json --plot late/sweep", dir.path), 2, "broken.json is not valid JSON");
+    CHECK_FALSE(fs::exists(dir.path / "late"));
+}

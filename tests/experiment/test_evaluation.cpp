@@ -1,5 +1,5 @@
-// test_evaluation.cpp — the Evaluation's JSON (the keys hd summarize reads), guided
-// sampling's refusals, the classifier cache's guard and the shared nearest-reference search.
+// test_evaluation.cpp — the Evaluation's JSON (the keys hd summarize reads), sampling's
+// refusals, the classifier cache's guard and the shared nearest-reference search.
 #include "experiment_support.h"
 
 #include "autograd/ops.h"
@@ -21,6 +21,8 @@ Evaluation example_evaluation(bool recognised_any) {
     e.checkpoint = "a.safetensors", e.model_kind = ModelKind::hierarchical, e.trained_steps = 12;
     e.sampler = "DDIM-3 (eta 1)", e.num_samples_per_z2 = 4, e.seed = 1, e.near_mode_threshold = 2.5f;
     e.classifier = {"cache.safetensors", 0.8f, 0.99, 0.98};
+    e.guidance = 1.5f, e.prior_guidance = 3.0f, e.condition_dropout = 0.1f, e.prior_condition_dropout = 0.1f;
+    e.p_data = {0.8, 1.0 - 0.8, 0.5, 0.5};
     for (Z2Figures& f : e.per_z2) {
         f.image_modes = {2, 2, 0, 0};
         f.coverage = {.num_modes_found = 2, .total_possible_modes = 2, .coverage_ratio = 1.0};
@@ -39,9 +41,16 @@ Evaluation example_evaluation(bool recognised_any) {
 TEST_CASE("an Evaluation's JSON has every key hd summarize and the scripts read", "[experiment][evaluation]") {
     const nlohmann::json m = to_json(example_evaluation(true));
     for (const char* key : {"checkpoint", "model_kind", "trained_steps", "sampler", "num_samples_per_z2", "seed",
-                            "near_mode_threshold", "classifier", "per_z2"})
+                            "near_mode_threshold", "classifier", "per_z2", "guidance", "prior_guidance",
+                            "condition_dropout", "prior_condition_dropout", "p_data"})
         CHECK(m.contains(key));
     CHECK(m["model_kind"] == "hierarchical");
+    CHECK(m["guidance"] == 1.5);
+    CHECK(m["prior_guidance"] == 3.0);
+    CHECK(m["condition_dropout"] == 0.1); // the decimal given, not float's 0.10000000149…
+    CHECK(m["p_data"]["dog"] == 0.8);
+    CHECK(m["p_data"]["cat"] == Approx(0.2).margin(1e-12));
+    CHECK(m["p_data"]["truck"] == 0.5);
     for (const char* z2 : {"animal", "vehicle"}) {
         const nlohmann::json& e = m["per_z2"][z2];
         CHECK(e["coverage"]["num_modes_found"] == 2);
@@ -63,7 +72,7 @@ TEST_CASE("hd summarize reads an Evaluation's JSON, with or without recognised s
     write_file_atomic(dir.file("one.json"), to_json(example_evaluation(true)).dump(2));
     write_file_atomic(dir.file("none.json"), to_json(example_evaluation(false)).dump(2));
     const std::string both = summarize({dir.file("one.json"), dir.file("none.json")});
-    CHECK_THAT(both, Contains("| B (hierarchical) | animal | 2 | 25 ± 0 % | 1.0 ± 0.0 |"));
+    CHECK_THAT(both, Contains("| B (hierarchical), w = 1.5, prior w = 3, p_data dog=0.8,car=0.5 | animal | 2 | 25 ± 0 % | 1.0 ± 0.0 |"));
     CHECK_THAT(summarize({dir.file("none.json")}), Contains("| — | — / — |"));
     write_file_atomic(dir.file("odd.json"), R"({"model_kind": "flat", "per_z2": {"animal": {"classifier": 3}}})");
     CHECK_THROWS_AS(summarize({dir.file("odd.json")}), UsageError);
@@ -73,34 +82,18 @@ TEST_CASE("the printed table counts the recognised samples the recog share count
     const std::string table = format_metrics_table(example_evaluation(true));
     CHECK_THAT(table, Contains("recognised (p >= 0.80): dog 1 cat 0 car 0 truck 0, not recognised 3"));
     CHECK_THAT(table, Contains("prior z1"));
+    CHECK_THAT(table, Contains("guidance w = 1.5 (decoder), prior guidance w = 3; p_data: dog 0.8 / cat 0.2, car 0.5 / truck 0.5"));
 }
 
-TEST_CASE("generate refuses guidance for model B and impossible counts", "[experiment][sampling]") {
+TEST_CASE("generate refuses impossible counts and sampler settings", "[experiment][sampling]") {
     Generator gen(0);
     TrainOptions tiny = tiny_training(ModelKind::hierarchical, "", 1);
     DiffusionModel model_b(tiny.model, gen);
-    SamplerOptions guided = default_sampling();
-    guided.guidance = 2.0f;
-    CHECK_THROWS_WITH(generate(model_b, Category::animal, 2, guided, gen), Contains("--guidance applies to the flat model only"));
     CHECK_THROWS_WITH(generate(model_b, Category::animal, 0, default_sampling(), gen), Contains("--num_samples 0 is impossible"));
     SamplerOptions nan_eta = default_sampling();
     nan_eta.eta = std::nanf("");
     CHECK_THROWS_AS(validate_sampler(nan_eta), UsageError);
     CHECK_THROWS_WITH(parse_z2("plant"), Contains("valid: animal, vehicle"));
-}
-
-TEST_CASE("guided sampling of model A runs", "[experiment][sampling]") {
-    if (homework_is_stubbed()) {
-        WARN("Parts 1–5 are stubs: sampling cannot run");
-        return;
-    }
-    Generator gen(0);
-    DiffusionModel model_a(tiny_training(ModelKind::flat, "", 1).model, gen);
-    SamplerOptions guided = default_sampling();
-    guided.guidance = 2.0f, guided.ddim_steps = 2;
-    const Generated out = generate(model_a, Category::vehicle, 3, guided, gen);
-    CHECK(out.images.shape() == Shape{3, 3, 16, 16});
-    CHECK_FALSE(out.z1.defined());
 }
 
 TEST_CASE("the classifier cache never overwrites a file of another kind", "[experiment][evaluation]") {

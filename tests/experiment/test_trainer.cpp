@@ -147,9 +147,18 @@ TEST_CASE("training options and paths are checked before any work", "[experiment
     TrainOptions o = tiny_training(ModelKind::flat, dir.file("a.safetensors"), 1);
     o.grad_clip = std::nanf("");
     CHECK_THROWS_AS(Trainer(o), UsageError);
-    o = tiny_training(ModelKind::hierarchical, dir.file("b.safetensors"), 1);
-    o.condition_dropout = 0.1f;
-    CHECK_THROWS_WITH(Trainer(o), Contains("--cond_dropout applies to the flat model only"));
+    o = tiny_training(ModelKind::flat, dir.file("a.safetensors"), 1);
+    o.model.prior_condition_dropout = 0.1f;
+    CHECK_THROWS_WITH(Trainer(o), Contains("--prior_cond_dropout applies to model B (hierarchical) only"));
+    for (float bad : {-0.1f, 1.0f, std::nanf("")}) {
+        CAPTURE(bad);
+        o = tiny_training(ModelKind::hierarchical, dir.file("b.safetensors"), 1);
+        o.model.condition_dropout = bad;
+        CHECK_THROWS_WITH(Trainer(o), Contains("--cond_dropout") && Contains("valid: 0 <= p < 1"));
+        o = tiny_training(ModelKind::hierarchical, dir.file("b.safetensors"), 1);
+        o.model.prior_condition_dropout = bad;
+        CHECK_THROWS_WITH(Trainer(o), Contains("--prior_cond_dropout") && Contains("valid: 0 <= p < 1"));
+    }
     o = tiny_training(ModelKind::flat, dir.file("a.safetensors"), 1);
     o.resume = true;
     CHECK_THROWS_WITH(Trainer(o), Contains("--resume: no checkpoint at"));

@@ -3,8 +3,8 @@
 # this test starts on localhost (munged, slurmctld, slurmd, all in a temporary folder and
 # on their own ports), then stops. It submits the `tiny` setting for seeds 0 and 1 — four
 # tasks: task 0, then a job array of three, then the summary — waits, and checks the
-# summary that `hd summarize` gathered. Exit 77 (CTest: skipped) when Slurm or munge is
-# not installed or the daemons cannot start here; the reason is printed.
+# summary that `hd summarize` gathered and its plots. Exit 77 (CTest: skipped) when
+# Slurm or munge is not installed or the daemons cannot start here; the reason is printed.
 set -euo pipefail
 hd_binary=$1
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -78,6 +78,9 @@ cat "$summary"
 grep -q "^4 metrics files" "$summary" || { echo "FAILED: the summary does not gather the four tasks"; exit 1; }
 for row in "| A (flat) | animal | 2 |" "| B (hierarchical) | vehicle | 2 |"; do
   grep -qF "$row" "$summary" || { echo "FAILED: no row '$row' (two seeds per model)"; exit 1; }
+done
+for png in summary_quality_diversity.png summary_imbalance.png; do
+  [ -s "$work/runs/tiny/$png" ] || { echo "FAILED: the summary job drew no $png"; exit 1; }
 done
 for k in 0 1 2 3; do
   grep -q "== task $k: seed" "$work/runs/tiny/slurm/task_$k.log" || { echo "FAILED: task $k did not run"; exit 1; }

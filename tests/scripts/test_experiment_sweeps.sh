@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# test_experiment_sweeps.sh HD_BINARY — scripts/experiment.sh's guidance_sweep and
+# imbalance settings at HD_BUDGET=tiny, run locally for one seed: every task trains and
+# evaluates what the setting says (dropout for both networks of B, p_data per variant,
+# each guidance weight, B's prior guided too), and the summary has its rows and both plots.
+set -euo pipefail
+hd_binary=$1
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work=$(mktemp -d /tmp/hd_sweeps_test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAILED: $*"; exit 1; }
+run() { HD_BINARY=$hd_binary HD_RUNS_DIR=$work HD_BUDGET=tiny "$root/scripts/experiment.sh" "$@" >"$work/log" 2>&1 ||
+  { tail -n 5 "$work/log"; fail "experiment.sh $* exited non-zero"; }; }
+has() { grep -qF -- "$2" "$1" || fail "$1 has no '$2'"; }
+
+run guidance_sweep 0
+out=$work/guidance_sweep_tiny
+for row in "| A (flat) | animal | 1 |" "| A (flat), w = 1.5 | vehicle | 1 |" "| A (flat), w = 6 | animal | 1 |" \
+           "| B (hierarchical), w = 6 | animal | 1 |" "| B (hierarchical), w = 1.5, prior w = 1.5 | vehicle | 1 |"; do
+  has "$out/summary.md" "$row"
+done
+has "$out/summary.md" "17 metrics files" # A: 6 weights; B: the same 6, and 5 with its prior guided too
+has "$out/seed0/evaluation/model_b_w3_prior/metrics.json" '"prior_guidance": 3.0'
+has "$out/seed0/evaluation/model_b_w3_prior/metrics.json" '"prior_condition_dropout": 0.1'
+has "$out/seed0/evaluation/model_a_w3/metrics.json" '"condition_dropout": 0.1'
+for png in summary_quality_diversity.png summary_imbalance.png; do [ -s "$out/$png" ] || fail "no $out/$png"; done
+
+run imbalance 0
+out=$work/imbalance_tiny
+has "$out/seed0/p0.9/evaluation/model_a_w3/metrics.json" '"dog": 0.9'
+has "$out/seed0/p0.7/evaluation/model_b_w1/metrics.json" '"car": 0.7'
+has "$out/summary.md" "| B (hierarchical), w = 3, prior w = 3, p_data dog=0.9,car=0.9 | animal | 1 |"
+has "$out/summary.md" "| A (flat), p_data dog=0.7,car=0.7 | vehicle | 1 |"
+[ -s "$out/summary_imbalance.png" ] || fail "no $out/summary_imbalance.png"
+echo "PASSED: guidance_sweep (17 evaluations) and imbalance (15) at the tiny budget, with their summaries and plots"
