@@ -47,7 +47,7 @@ void add_demo_command(CLI::App& app) {
     command->add_option("--classifier_steps,--classifier-steps", o->evaluate.classifier.steps,
                         "training steps of the evaluation classifier (when it is not cached yet)")->capture_default_str();
     add_model_flags(*command, o->train.model);
-    add_sampler_flags(*command, o->evaluate.sampler, *sampler, o->evaluate.prior_guidance);
+    add_sampler_flags(*command, o->evaluate.sampler, *sampler, &o->evaluate.prior_guidance);
     command->callback([o, sampler] {
         o->evaluate.sampler.kind = parse_sampler_kind(*sampler);
         run_demo(*o);

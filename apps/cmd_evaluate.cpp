@@ -21,7 +21,7 @@ void add_evaluate_command(CLI::App& app) {
     command->add_option("--classifier_steps,--classifier-steps", options->classifier.steps,
                         "training steps of the evaluation classifier (when it is not cached yet)")->capture_default_str();
     command->add_flag("--quiet", options->quiet, "no progress line");
-    add_sampler_flags(*command, options->sampler, *sampler, options->prior_guidance);
+    add_sampler_flags(*command, options->sampler, *sampler, &options->prior_guidance);
     command->callback([options, sampler] {
         options->sampler.kind = parse_sampler_kind(*sampler);
         const Evaluation result = evaluate_model(*options);

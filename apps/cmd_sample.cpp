@@ -19,7 +19,7 @@ void add_sample_command(CLI::App& app) {
     command->add_option("--num_samples,--num-samples", o->num_samples, "number of samples")->capture_default_str();
     command->add_option("--seed", o->seed, "sampling seed")->capture_default_str();
     command->add_option("--output", o->output, "PNG path (default samples/<checkpoint>_<z2>.png)");
-    add_sampler_flags(*command, o->sampler, *sampler, o->prior_guidance);
+    add_sampler_flags(*command, o->sampler, *sampler, &o->prior_guidance);
     command->callback([command, o, sampler] {
         if (command->count("--z1") && command->count("--z2"))
             throw UsageError("--z1 and --z2 exclude each other (valid: --z2 samples the prior, --z1 x,y decodes one z1)");

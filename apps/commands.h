@@ -34,7 +34,8 @@ void add_model_flags(CLI::App& command, ModelConfig& config);
 
 /// Registers --sampler (its name goes to `sampler_name`: parse it with
 /// parse_sampler_kind in the callback), --ddim_steps, --eta, --clip, --guidance and
-/// --prior_guidance (model B's prior, into `prior_guidance`).
-void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name, float& prior_guidance);
+/// --prior_guidance (model B's prior, into `*prior_guidance`; not registered when null).
+void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name,
+                       float* prior_guidance = nullptr);
 
 }  // namespace hd::cli

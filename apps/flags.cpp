@@ -21,7 +21,7 @@ void add_model_flags(CLI::App& command, ModelConfig& c) {
         ->capture_default_str();
 }
 
-void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name, float& prior_guidance) {
+void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& sampler_name, float* prior_guidance) {
     command.add_option("--sampler", sampler_name, "ddpm (ancestral, every step) | ddim")->capture_default_str();
     command.add_option("--ddim_steps,--ddim-steps", options.ddim_steps, "DDIM steps")->capture_default_str();
     command.add_option("--eta", options.eta, "DDIM eta (0 deterministic, 1 ancestral-like)")->capture_default_str();
@@ -29,9 +29,10 @@ void add_sampler_flags(CLI::App& command, SamplerOptions& options, std::string& 
     command.add_option("--guidance", options.guidance,
                        "classifier-free guidance weight of A's denoiser or B's decoder (1 = off; needs --cond_dropout "
                        "in training)")->capture_default_str();
-    command.add_option("--prior_guidance,--prior-guidance", prior_guidance,
-                       "model B: classifier-free guidance weight of the prior (1 = off; needs --prior_cond_dropout in "
-                       "training)")->capture_default_str();
+    if (prior_guidance)
+        command.add_option("--prior_guidance,--prior-guidance", *prior_guidance,
+                           "model B: classifier-free guidance weight of the prior (1 = off; needs --prior_cond_dropout "
+                           "in training)")->capture_default_str();
 }
 
 }  // namespace hd::cli
