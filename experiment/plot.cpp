@@ -98,86 +98,113 @@ RgbImage line_plot(const std::vector<Series>& series, const PlotOptions& o) {
     return image;
 }
 
+namespace {
+
+bool finite(const ErrorPoint& p) {
+    return std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.x_error) && std::isfinite(p.y_error);
+}
+
+// The chart's pixel box and the data range it shows, with the mapping between them.
+struct Axes {
+    int left = 0, right = 0, top = 0, bottom = 0;
+    double x_min = 0, x_max = 1, y_min = 0, y_max = 1;
+    int px(double x) const { return left + int(std::lround((x - x_min) / (x_max - x_min) * (right - left))); }
+    int py(double y) const { return bottom - int(std::lround((y - y_min) / (y_max - y_min) * (bottom - top))); }
+};
+
+// A margin around the data; an axis of values that are all >= 0 (shares, KL) starts at 0 or above.
+void widen(double& low, double& high) {
+    if (!std::isfinite(low)) low = 0.0, high = 1.0;
+    const double margin = high > low ? 0.05 * (high - low) : 0.5;
+    const bool non_negative = low >= 0.0;
+    low -= margin, high += margin;
+    if (non_negative) low = std::max(low, 0.0);
+}
+
+// Ranges fixed where the options give them, else the data's with their error bars.
+void fit_ranges(Axes& axes, const std::vector<PointSeries>& series, const PointPlotOptions& o) {
+    axes.x_min = o.x_min, axes.x_max = o.x_max, axes.y_min = o.y_min, axes.y_max = o.y_max;
+    const bool fit_x = !(axes.x_min < axes.x_max), fit_y = !(axes.y_min < axes.y_max);
+    if (fit_x) axes.x_min = INFINITY, axes.x_max = -INFINITY;
+    if (fit_y) axes.y_min = INFINITY, axes.y_max = -INFINITY;
+    for (const PointSeries& s : series)
+        for (const ErrorPoint& p : s.points) {
+            if (!finite(p)) continue;
+            if (fit_x) axes.x_min = std::min(axes.x_min, p.x - p.x_error), axes.x_max = std::max(axes.x_max, p.x + p.x_error);
+            if (fit_y) axes.y_min = std::min(axes.y_min, p.y - p.y_error), axes.y_max = std::max(axes.y_max, p.y + p.y_error);
+        }
+    if (fit_x) widen(axes.x_min, axes.x_max);
+    if (fit_y) widen(axes.y_min, axes.y_max);
+}
+
+// Frame, grid, range labels, titles, and the diagonal over the part of y = x in view.
+void draw_frame(RgbImage& image, const Axes& a, const PointPlotOptions& o) {
+    draw_line(image, a.left, a.top, a.left, a.bottom, kBlack);
+    draw_line(image, a.left, a.bottom, a.right, a.bottom, kBlack);
+    for (int k = 1; k < 4; ++k) {
+        const int y = a.top + k * (a.bottom - a.top) / 4;
+        draw_line(image, a.left + 1, y, a.right, y, kGrey);
+    }
+    draw_text(image, 4, a.top - 4, number_label(a.y_max), kDark);
+    draw_text(image, 4, a.bottom - 4, number_label(a.y_min), kDark);
+    draw_text(image, a.left, a.bottom + 6, number_label(a.x_min), kDark);
+    draw_text(image, a.right - text_width(number_label(a.x_max)), a.bottom + 6, number_label(a.x_max), kDark);
+    draw_text(image, (a.left + a.right - text_width(o.x_label)) / 2, a.bottom + 22, o.x_label, kBlack);
+    draw_text(image, 4, a.top - 18, o.y_label, kBlack);
+    draw_text(image, (o.width - text_width(o.title, 2)) / 2, 6, o.title, kBlack, 2);
+    if (o.diagonal) {
+        const double low = std::max(a.x_min, a.y_min), high = std::min(a.x_max, a.y_max);
+        if (low < high) draw_line(image, a.px(low), a.py(low), a.px(high), a.py(high), kDark);
+    }
+}
+
+// A dot with its error bars (capped) and its label.
+void draw_error_point(RgbImage& image, const Axes& a, const ErrorPoint& p, Rgb8 colour) {
+    const int x = a.px(p.x), y = a.py(p.y);
+    if (p.y_error > 0) {
+        const int y_low = a.py(p.y - p.y_error), y_high = a.py(p.y + p.y_error);
+        draw_line(image, x, y_low, x, y_high, colour);
+        draw_line(image, x - 4, y_low, x + 4, y_low, colour);
+        draw_line(image, x - 4, y_high, x + 4, y_high, colour);
+    }
+    if (p.x_error > 0) {
+        const int x_low = a.px(p.x - p.x_error), x_high = a.px(p.x + p.x_error);
+        draw_line(image, x_low, y, x_high, y, colour);
+        draw_line(image, x_low, y - 4, x_low, y + 4, colour);
+        draw_line(image, x_high, y - 4, x_high, y + 4, colour);
+    }
+    fill_disc(image, x, y, 4, colour);
+    if (!p.label.empty()) draw_text(image, x + 7, y - 12, p.label, kBlack);
+}
+
+// One series: its polyline, then its points on top.
+void draw_point_series(RgbImage& image, const Axes& a, const PointSeries& s) {
+    bool have_previous = false;
+    int prev_x = 0, prev_y = 0;
+    for (const ErrorPoint& p : s.points) {
+        if (!finite(p)) continue;
+        if (have_previous) draw_line(image, prev_x, prev_y, a.px(p.x), a.py(p.y), s.colour, 2);
+        prev_x = a.px(p.x), prev_y = a.py(p.y), have_previous = true;
+    }
+    for (const ErrorPoint& p : s.points)
+        if (finite(p)) draw_error_point(image, a, p, s.colour);
+}
+
+}  // namespace
+
 RgbImage point_plot(const std::vector<PointSeries>& series, const PointPlotOptions& o) {
     RgbImage image(o.width, o.height);
     // The legend sits right of the chart, so that it never hides a point.
     int legend_width = 0;
     for (const PointSeries& s : series) legend_width = std::max(legend_width, text_width(s.name) + 36);
-    const int left = 70, right = o.width - 20 - legend_width, top = 50, bottom = o.height - 50;
-    auto finite = [](const ErrorPoint& p) {
-        return std::isfinite(p.x) && std::isfinite(p.y) && std::isfinite(p.x_error) && std::isfinite(p.y_error);
-    };
-
-    // 1. Ranges: fixed where given, else the data's with their error bars and a margin.
-    double x_min = o.x_min, x_max = o.x_max, y_min = o.y_min, y_max = o.y_max;
-    const bool fit_x = !(x_min < x_max), fit_y = !(y_min < y_max);
-    if (fit_x) x_min = INFINITY, x_max = -INFINITY;
-    if (fit_y) y_min = INFINITY, y_max = -INFINITY;
-    for (const PointSeries& s : series)
-        for (const ErrorPoint& p : s.points) {
-            if (!finite(p)) continue;
-            if (fit_x) x_min = std::min(x_min, p.x - p.x_error), x_max = std::max(x_max, p.x + p.x_error);
-            if (fit_y) y_min = std::min(y_min, p.y - p.y_error), y_max = std::max(y_max, p.y + p.y_error);
-        }
-    // A margin around the data; an axis of values that are all >= 0 (shares, KL) starts at 0 or above.
-    auto widen = [](double& low, double& high) {
-        if (!std::isfinite(low)) low = 0.0, high = 1.0;
-        const double margin = high > low ? 0.05 * (high - low) : 0.5;
-        const bool non_negative = low >= 0.0;
-        low -= margin, high += margin;
-        if (non_negative) low = std::max(low, 0.0);
-    };
-    if (fit_x) widen(x_min, x_max);
-    if (fit_y) widen(y_min, y_max);
-    auto px = [&](double x) { return left + int(std::lround((x - x_min) / (x_max - x_min) * (right - left))); };
-    auto py = [&](double y) { return bottom - int(std::lround((y - y_min) / (y_max - y_min) * (bottom - top))); };
-
-    // 2. Frame, range labels, titles, and the diagonal over the part of y = x in view.
-    draw_line(image, left, top, left, bottom, kBlack);
-    draw_line(image, left, bottom, right, bottom, kBlack);
-    for (int k = 1; k < 4; ++k) draw_line(image, left + 1, top + k * (bottom - top) / 4, right, top + k * (bottom - top) / 4, kGrey);
-    draw_text(image, 4, top - 4, number_label(y_max), kDark);
-    draw_text(image, 4, bottom - 4, number_label(y_min), kDark);
-    draw_text(image, left, bottom + 6, number_label(x_min), kDark);
-    draw_text(image, right - text_width(number_label(x_max)), bottom + 6, number_label(x_max), kDark);
-    draw_text(image, (left + right - text_width(o.x_label)) / 2, bottom + 22, o.x_label, kBlack);
-    draw_text(image, 4, top - 18, o.y_label, kBlack);
-    draw_text(image, (o.width - text_width(o.title, 2)) / 2, 6, o.title, kBlack, 2);
-    if (o.diagonal) {
-        const double low = std::max(x_min, y_min), high = std::min(x_max, y_max);
-        if (low < high) draw_line(image, px(low), py(low), px(high), py(high), kDark);
-    }
-
-    // 3. Each series: its polyline, then error bars (with caps), dots and labels on top.
-    int legend_y = top + 6;
+    Axes axes{.left = 70, .right = o.width - 20 - legend_width, .top = 50, .bottom = o.height - 50};
+    fit_ranges(axes, series, o);
+    draw_frame(image, axes, o);
+    int legend_y = axes.top + 6;
     for (const PointSeries& s : series) {
-        bool have_previous = false;
-        int prev_x = 0, prev_y = 0;
-        for (const ErrorPoint& p : s.points) {
-            if (!finite(p)) continue;
-            if (have_previous) draw_line(image, prev_x, prev_y, px(p.x), py(p.y), s.colour, 2);
-            prev_x = px(p.x), prev_y = py(p.y), have_previous = true;
-        }
-        for (const ErrorPoint& p : s.points) {
-            if (!finite(p)) continue;
-            const int x = px(p.x), y = py(p.y);
-            if (p.y_error > 0) {
-                const int y_low = py(p.y - p.y_error), y_high = py(p.y + p.y_error);
-                draw_line(image, x, y_low, x, y_high, s.colour);
-                draw_line(image, x - 4, y_low, x + 4, y_low, s.colour);
-                draw_line(image, x - 4, y_high, x + 4, y_high, s.colour);
-            }
-            if (p.x_error > 0) {
-                const int x_low = px(p.x - p.x_error), x_high = px(p.x + p.x_error);
-                draw_line(image, x_low, y, x_high, y, s.colour);
-                draw_line(image, x_low, y - 4, x_low, y + 4, s.colour);
-                draw_line(image, x_high, y - 4, x_high, y + 4, s.colour);
-            }
-            fill_disc(image, x, y, 4, s.colour);
-            if (!p.label.empty()) draw_text(image, x + 7, y - 12, p.label, kBlack);
-        }
-        draw_line(image, right + 12, legend_y + 3, right + 32, legend_y + 3, s.colour, 3);
-        draw_text(image, right + 38, legend_y, s.name, kBlack);
+        draw_point_series(image, axes, s);
+        draw_line(image, axes.right + 12, legend_y + 3, axes.right + 32, legend_y + 3, s.colour, 3);
+        draw_text(image, axes.right + 38, legend_y, s.name, kBlack);
         legend_y += 14;
     }
     return image;
