@@ -230,6 +230,8 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     e.sampler = describe(o.sampler, model.schedule), e.num_samples_per_z2 = o.num_samples, e.seed = o.seed;
     e.output_dir = o.output_dir.empty() ? (fs::path("evaluation") / fs::path(o.model_path).stem()).string() : o.output_dir;
     make_directory(e.output_dir);
+    for (const char* name : {"metrics.json", "samples_animal.png", "samples_vehicle.png"}) // before any work
+        check_writable_path((fs::path(e.output_dir) / name).string());
     e.near_mode_threshold = near_mode_threshold(dataset);
     auto classifier = evaluation_classifier(cache, dataset, o);
     const ClassifierValidation validation = validate_mode_classifier(*classifier, dataset);

@@ -5,6 +5,7 @@
 #include "experiment/errors.h"
 #include "experiment/plot.h"
 #include "experiment/progress.h"
+#include "nn/files.h"
 
 #include <fmt/format.h>
 
@@ -102,6 +103,10 @@ SampleResult write_samples(const SampleOptions& o) {
                       ? fmt::format("samples/{}_{}.png", std::filesystem::path(o.model_path).stem().string(), o.z2)
                       : o.output;
     result.sampler = describe(o.sampler, model.schedule);
+    const std::filesystem::path grid(result.grid);
+    const std::string prior_plot = (grid.parent_path() / (grid.stem().string() + "_prior.png")).string();
+    check_writable_path(result.grid); // a device, FIFO or folder is refused before sampling, not after
+    if (model.config.kind == ModelKind::hierarchical) check_writable_path(prior_plot);
     Generator gen(o.seed);
     SamplingProgress progress(fmt::format("sample {}", o.z2));
     std::vector<Tensor> trajectory;
@@ -112,8 +117,7 @@ SampleResult write_samples(const SampleOptions& o) {
     write_png_grid(result.grid, samples.images, columns, {}, scale);
 
     if (samples.z1.defined()) {
-        const std::filesystem::path grid(result.grid);
-        result.prior_plot = (grid.parent_path() / (grid.stem().string() + "_prior.png")).string();
+        result.prior_plot = prior_plot;
         write_prior_scatter(result.prior_plot, samples.z1, trajectory, SyntheticDataset(model.config.dataset_options()), o.z2);
     }
     return result;
