@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 namespace {
@@ -67,6 +68,12 @@ int main(int argc, char** argv) {
     } catch (const hd::UsageError& e) {
         std::fprintf(stderr, "hd: error: %s\n", e.what());
         return 2;
+    } catch (const std::bad_alloc&) {
+        // The last line of defence: every size is range-checked before work starts, but a
+        // machine can still have less memory than a valid run needs.
+        std::fprintf(stderr, "hd: error: out of memory (this run needs more than the machine gives it; try smaller "
+                             "--num_samples, --batch_size, --image_size or --base_channels)\n");
+        return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "hd: error: %s\n", e.what());
         return 1;
