@@ -218,7 +218,6 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     use_ema_weights(checkpoint);
     DiffusionModel& model = *checkpoint.model;
     SyntheticDataset dataset(model.config.dataset_options());
-    check_parts_implemented(dataset);
     const std::string cache = !o.classifier_cache.empty()
         ? o.classifier_cache
         : (fs::path(o.model_path).parent_path() /
@@ -232,6 +231,7 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     make_directory(e.output_dir);
     for (const char* name : {"metrics.json", "samples_animal.png", "samples_vehicle.png"}) // before any work
         check_writable_path((fs::path(e.output_dir) / name).string());
+    check_parts_implemented(dataset); // after every check of the input, so bad input is named in any build
     e.near_mode_threshold = near_mode_threshold(dataset);
     auto classifier = evaluation_classifier(cache, dataset, o);
     const ClassifierValidation validation = validate_mode_classifier(*classifier, dataset);
