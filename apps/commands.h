@@ -28,6 +28,11 @@ void add_summarize_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
 void add_interpolate_command(CLI::App& app);
 
+/// Puts a check in front of every whole-number and real flag of `app` and its commands:
+/// a number out of the type's range, a negative one for an unsigned flag, or 1e20 for a
+/// whole number is refused with the text as typed, instead of saturating or wrapping.
+void refuse_out_of_range_numbers(CLI::App& app);
+
 /// Registers the shared architecture and data flags (image size, channels, …, --p_data,
 /// the condition dropouts) on a command.
 void add_model_flags(CLI::App& command, ModelConfig& config);

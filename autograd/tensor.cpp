@@ -15,8 +15,12 @@
 namespace hd {
 
 int64_t numel_of(const Shape& shape) {
+    // Checked: a size taken from a file or a flag must not wrap the product round to a
+    // small (or negative) count that the allocation and every loop would then believe.
     int64_t n = 1;
-    for (int64_t s : shape) n *= s;
+    for (int64_t s : shape)
+        if (__builtin_mul_overflow(n, s, &n))
+            throw ShapeError(fmt::format("shape {} has more elements than a tensor can hold", shape_str(shape)));
     return n;
 }
 

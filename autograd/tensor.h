@@ -25,7 +25,8 @@ class Generator;
 class Tensor;
 struct Node;
 
-/// Number of elements of a shape (1 for a scalar, shape {}).
+/// Number of elements of a shape (1 for a scalar, shape {}); ShapeError when the product
+/// overflows int64 (sizes from a file or a flag can be anything).
 int64_t numel_of(const Shape& shape);
 /// "(2,3,4)" — how every error message prints a shape.
 std::string shape_str(const Shape& shape);

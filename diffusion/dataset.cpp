@@ -585,11 +585,13 @@ void draw_truck(Canvas& canvas, Generator& gen) {
         draw_wheel(canvas, t, {rear + 2.2f * wheel_r, -wheel_r}, wheel_r, {0.72f, 0.72f, 0.74f});
 }
 
+// At most 256, the largest image a model takes (ModelLimits in experiment/model.h): a
+// million pixels a side would ask for terabytes before the first image is drawn.
 void check_image_size(int size) {
-    if (size < 16 || size % 4 != 0)
+    if (size < 16 || size % 4 != 0 || size > 256)
         throw std::invalid_argument("dataset: image_size " + std::to_string(size) +
                                     " is not supported (valid: a multiple of 4 that is at least "
-                                    "16, e.g. 32 or 64)");
+                                    "16 and at most 256, e.g. 32 or 64)");
 }
 
 void check_probability(const char* name, double p, const char* complement) {

@@ -257,7 +257,6 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     // The checkpoint's data, p_data included: the students' KL (Parts 4–5) and the
     // classifier's are measured against the distribution the model was trained on.
     SyntheticDataset dataset(model.config.dataset_options());
-    check_parts_implemented(dataset);
     const std::string cache = !o.classifier_cache.empty() ? o.classifier_cache : default_classifier_cache(o.model_path, dataset);
     check_classifier_cache(cache);
 
@@ -270,6 +269,9 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
     e.num_samples_per_z2 = o.num_samples, e.seed = o.seed;
     e.output_dir = o.output_dir.empty() ? (fs::path("evaluation") / fs::path(o.model_path).stem()).string() : o.output_dir;
     make_directory(e.output_dir);
+    for (const char* name : {"metrics.json", "samples_animal.png", "samples_vehicle.png"}) // before any work
+        check_writable_path((fs::path(e.output_dir) / name).string());
+    check_parts_implemented(dataset); // after every check of the input, so bad input is named in any build
     e.near_mode_threshold = near_mode_threshold(dataset);
     auto classifier = load_evaluation_classifier(cache, dataset, o.classifier, o.quiet);
     const ClassifierValidation validation = validate_mode_classifier(*classifier, dataset);

@@ -47,11 +47,31 @@ std::vector<int> read_labels(const std::string& path) {
 
 Tensor read_grid_tiles(const std::string& path, int64_t count, int size) {
     const RgbImage grid = read_png(path);
+    // The slots after the last of `count` tiles must be empty (the grid's background, the
+    // colour of its corner): a grid of 8 tiles in 2 columns has the size 7 tiles would.
+    auto slots_after_count_blank = [&](int c, int s) {
+        const int rows = int((count + c - 1) / c);
+        for (int64_t k = count; k < int64_t{c} * rows; ++k) {
+            const int left = 2 + int(k % c) * (size * s + 2), top = 2 + int(k / c) * (size * s + 2);
+            for (int y = 0; y < size * s; ++y)
+                for (int x = 0; x < size * s; ++x) {
+                    const Rgb8 p = grid.at(left + x, top + y), corner = grid.at(0, 0);
+                    if (p.r != corner.r || p.g != corner.g || p.b != corner.b) return false;
+                }
+        }
+        return true;
+    };
     int columns = 0, scale = 0;
+    bool too_many_tiles = false;
     for (int s = 1; s <= 16 && !columns; ++s)
         for (int c = 1; c <= count && !columns; ++c)
-            if (2 + c * (size * s + 2) == grid.width && 2 + int((count + c - 1) / c) * (size * s + 2) == grid.height)
-                columns = c, scale = s;
+            if (2 + c * (size * s + 2) == grid.width && 2 + int((count + c - 1) / c) * (size * s + 2) == grid.height) {
+                if (slots_after_count_blank(c, s)) columns = c, scale = s;
+                else too_many_tiles = true;
+            }
+    if (!columns && too_many_tiles)
+        throw UsageError(fmt::format("{} holds more than {} tiles, but its labels file has {} labels (valid: one label "
+                                     "per tile, row by row)", path, count, count));
     if (!columns)
         throw UsageError(fmt::format("{} ({}x{}) is not an unlabelled grid of {} tiles of {}x{} pixels "
                                      "(write one with hd sample)", path, grid.width, grid.height, count, size, size));
@@ -183,6 +203,11 @@ void run_judge(const JudgeOptions& o) {
     if (o.thresholds.empty()) throw UsageError("--thresholds: give at least one (valid: 0 < p <= 1)");
     if (!(o.confidence > 0.0f && o.confidence <= 1.0f))
         throw UsageError(fmt::format("--confidence {} is impossible (valid: a probability, 0 < p <= 1)", o.confidence));
+    if (o.classifier.steps < 1)
+        throw UsageError(fmt::format("--classifier_steps {} is impossible (valid: 1 or more)", o.classifier.steps));
+    if (o.image_size < 16 || o.image_size % 4 != 0 || o.image_size > ModelLimits::image_size)
+        throw UsageError(fmt::format("--image_size {} is impossible (valid: a multiple of 4 from 16 to {}, e.g. 32 or 64)",
+                                     o.image_size, ModelLimits::image_size));
     // Every input is read and checked before the classifier (maybe trained now) is loaded.
     const HandLabelled in = read_hand_labels(o);
     const std::vector<Verdict> machine = classifier_verdicts(o, in.grids);

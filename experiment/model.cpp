@@ -125,6 +125,44 @@ Number parse_optional(const std::map<std::string, std::string>& metadata, const 
     return absent;
 }
 
+// The sizes in a checkpoint's metadata decide how much memory the model takes: before it
+// is built, each must agree with a tensor the file holds, so that a small file cannot make
+// hd allocate gigabytes (check_tensor_set compares every tensor once the model exists).
+// The witnesses grow as fast as the model does: the UNet's widest level (4C, nn/unet.h) for
+// C, and every hidden layer of the prior for its width and depth.
+void check_sizes_backed_by_tensors(const NamedTensors& file, const ModelConfig& c, const std::string& what) {
+    struct Witness {
+        const char* key;
+        int64_t value;
+        std::string tensor;
+        Shape shape;
+    };
+    const std::string image = c.kind == ModelKind::flat ? "model.denoiser." : "model.decoder.";
+    const int64_t C = c.base_channels, E = c.embedding_dim;
+    std::vector<Witness> witnesses = {
+        {"base_channels", C, image + "unet.conv_in.weight", {C, 3, 3, 3}},
+        {"base_channels", C, image + "unet.mid.conv1.weight", {4 * C, 4 * C, 3, 3}},
+        {"embedding_dim", E, image + "time_embed.1.weight", {E, E}},
+    };
+    if (c.kind == ModelKind::hierarchical) {
+        const int64_t P = c.prior_embedding_dim, H = c.prior_hidden;
+        witnesses.push_back({"prior_embedding_dim", P, "model.prior.time_embed.1.weight", {P, P}});
+        witnesses.push_back({"prior_hidden", H, "model.prior.mlp.layers.0.weight", {H, kAnchorDim + 2 * P}});
+        for (int64_t k = 1; k < c.prior_layers; ++k)
+            witnesses.push_back({"prior_layers", c.prior_layers, fmt::format("model.prior.mlp.layers.{}.weight", 2 * k), {H, H}});
+        witnesses.push_back({"prior_layers", c.prior_layers, fmt::format("model.prior.mlp.layers.{}.weight", 2 * c.prior_layers),
+                             {kAnchorDim, H}});
+    }
+    for (const Witness& w : witnesses) {
+        const Tensor* stored = file.find(w.tensor);
+        if (stored && stored->shape() == w.shape) continue;
+        throw CheckpointError(fmt::format("{}: metadata {} = {} does not match the tensors ({} {}, {} expected); the file "
+                                          "is damaged or was edited", what, w.key, w.value, w.tensor,
+                                          stored ? "is " + shape_str(stored->shape()) : std::string("is missing"),
+                                          shape_str(w.shape)));
+    }
+}
+
 }  // namespace
 
 ModelConfig ModelConfig::from_metadata(const std::map<std::string, std::string>& m, const std::string& what) {
@@ -210,6 +248,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path, std::optional<ModelKin
     ModelConfig config = ModelConfig::from_metadata(file.metadata, path);
     if (expected_kind && config.kind != *expected_kind)
         throw UsageError(fmt::format("{} holds a {} model, not a {} one", path, to_string(config.kind), to_string(*expected_kind)));
+    check_sizes_backed_by_tensors(file, config, path);
     Generator init(0); // weights are overwritten below; the initialisation only sets shapes
     out.model = std::make_unique<DiffusionModel>(config, init);
     out.state.epoch = parse_number<int64_t>(file.metadata, "epoch", path);

@@ -7,6 +7,7 @@
 #include "experiment/plot.h"
 #include "experiment/progress.h"
 #include "experiment/sample_data.h"
+#include "nn/files.h"
 
 #include <fmt/format.h>
 
@@ -118,60 +119,81 @@ void write_prior_scatter(const std::string& path, const Tensor& z1, const std::v
     write_png(path, scatter_plot(points, paths, anchors, 3.0, fmt::format("PRIOR Z1, Z2 = {}: {} SAMPLES", z2_name, count)));
 }
 
-SampleResult write_samples(const SampleOptions& o) {
-    const bool chosen_z1 = !o.z1.empty();
-    const Category z2 = chosen_z1 ? Category::animal : parse_z2(o.z2);
-    const std::array<float, 2> z1 = chosen_z1 ? parse_z1(o.z1) : std::array<float, 2>{};
-    validate_sampler(o.sampler);
-    validate_guidance_weight("--prior_guidance", o.prior_guidance);
-    if (o.num_samples < 1 || o.num_samples > kMaxSamples)
-        throw UsageError(fmt::format("--num_samples {} is impossible (valid: 1 … {})", o.num_samples, kMaxSamples));
+namespace {
+
+// Where `hd sample` writes: the grid (a .png), the samples file beside it and, for the
+// prior's samples of model B, `<stem>_prior.png`.
+SampleResult sample_paths(const SampleOptions& o, const std::array<float, 2>& z1) {
     const std::string stem = std::filesystem::path(o.model_path).stem().string();
     SampleResult result;
     result.grid = !o.output.empty() ? o.output
-                  : chosen_z1       ? fmt::format("samples/{}_z1_{}_{}.png", stem, z1[0], z1[1])
+                  : !o.z1.empty()   ? fmt::format("samples/{}_z1_{}_{}.png", stem, z1[0], z1[1])
                                     : fmt::format("samples/{}_{}.png", stem, o.z2);
     if (std::filesystem::path(result.grid).extension() != ".png")
         throw UsageError(fmt::format("--output {} is not a PNG path (valid: a path ending in .png; the samples file "
                                      "goes beside it)", result.grid));
     result.data = sample_data_path(result.grid);
+    const std::filesystem::path grid(result.grid);
+    result.prior_plot = (grid.parent_path() / (grid.stem().string() + "_prior.png")).string();
+    return result;
+}
+
+// The images (and z1) of `hd sample`: from the prior for z2, or decoded from one chosen z1.
+Generated draw_samples(DiffusionModel& model, const SampleOptions& o, const std::array<float, 2>& z1,
+                       std::vector<Tensor>& trajectory) {
+    Generator gen(o.seed);
+    SamplingProgress progress(o.z1.empty() ? fmt::format("sample {}", o.z2) : fmt::format("sample z1 = {}", o.z1));
+    Generated samples;
+    if (o.z1.empty()) {
+        samples = generate(model, parse_z2(o.z2), o.num_samples, o.sampler, gen, progress.callback(), &trajectory,
+                           o.prior_guidance);
+    } else {
+        samples.z1 = Tensor::empty({o.num_samples, kAnchorDim});
+        for (int64_t i = 0; i < o.num_samples; ++i) std::copy(z1.begin(), z1.end(), samples.z1.data() + i * kAnchorDim);
+        samples.images = decode_z1(model, samples.z1, o.sampler, gen, progress.callback());
+    }
+    progress.finish();
+    return samples;
+}
+
+}  // namespace
+
+SampleResult write_samples(const SampleOptions& o) {
+    const bool chosen_z1 = !o.z1.empty();
+    if (!chosen_z1) parse_z2(o.z2);
+    const std::array<float, 2> z1 = chosen_z1 ? parse_z1(o.z1) : std::array<float, 2>{};
+    validate_sampler(o.sampler);
+    validate_guidance_weight("--prior_guidance", o.prior_guidance);
+    if (o.num_samples < 1 || o.num_samples > kMaxSamples)
+        throw UsageError(fmt::format("--num_samples {} is impossible (valid: 1 … {})", o.num_samples, kMaxSamples));
+    SampleResult result = sample_paths(o, z1);
     require_checkpoint(o.model_path);
     LoadedCheckpoint checkpoint = load_checkpoint(o.model_path);
     use_ema_weights(checkpoint);
     DiffusionModel& model = *checkpoint.model;
     if (chosen_z1) require_hierarchical(model, o.model_path, "--z1");
-
     check_guidance(model.config, o.sampler.guidance, o.prior_guidance);
     result.sampler = describe_sampling(o.sampler, o.prior_guidance, model.schedule);
-    Generator gen(o.seed);
-    SamplingProgress progress(chosen_z1 ? fmt::format("sample z1 = {}", o.z1) : fmt::format("sample {}", o.z2));
-    std::vector<Tensor> trajectory;
-    Generated samples;
-    if (chosen_z1) {
-        samples.z1 = Tensor::empty({o.num_samples, kAnchorDim});
-        for (int64_t i = 0; i < o.num_samples; ++i) std::copy(z1.begin(), z1.end(), samples.z1.data() + i * kAnchorDim);
-        samples.images = decode_z1(model, samples.z1, o.sampler, gen, progress.callback());
-    } else {
-        samples = generate(model, z2, o.num_samples, o.sampler, gen, progress.callback(), &trajectory, o.prior_guidance);
-    }
-    progress.finish();
-    const auto columns = static_cast<int>(std::ceil(std::sqrt(double(o.num_samples))));
-    const int scale = std::max<int>(1, 64 / static_cast<int>(model.config.image_size));
-    write_png_grid(result.grid, samples.images, columns, {}, scale);
+    const bool prior_samples = model.config.kind == ModelKind::hierarchical && !chosen_z1;
+    if (!prior_samples) result.prior_plot.clear();
+    // A device, FIFO or folder in the way is refused before sampling, not after.
+    for (const std::string& path : {result.grid, result.data, result.prior_plot})
+        if (!path.empty()) check_writable_path(path);
 
+    std::vector<Tensor> trajectory;
+    const Generated samples = draw_samples(model, o, z1, trajectory);
+    const int scale = std::max<int>(1, 64 / static_cast<int>(model.config.image_size));
+    write_png_grid(result.grid, samples.images, static_cast<int>(std::ceil(std::sqrt(double(o.num_samples)))), {}, scale);
     const SyntheticDataset dataset(model.config.dataset_options());
-    if (samples.z1.defined() && !chosen_z1) {
-        const std::filesystem::path grid(result.grid);
-        result.prior_plot = (grid.parent_path() / (grid.stem().string() + "_prior.png")).string();
-        write_prior_scatter(result.prior_plot, samples.z1, trajectory, dataset, o.z2);
-    }
+    if (prior_samples) write_prior_scatter(result.prior_plot, samples.z1, trajectory, dataset, o.z2);
+
     std::map<std::string, std::string> metadata{{"model_kind", to_string(model.config.kind)},
                                                 {"sampler", result.sampler},
                                                 {"seed", std::to_string(o.seed)},
                                                 {"checkpoint", o.model_path}};
     if (chosen_z1) metadata["z1_source"] = "chosen", metadata["z1"] = o.z1;
     else metadata["z2"] = o.z2;
-    if (samples.z1.defined() && !chosen_z1) metadata["z1_source"] = "prior";
+    if (prior_samples) metadata["z1_source"] = "prior";
     write_sample_data(result.data, {.images = samples.images,
                                     .z1 = samples.z1,
                                     .nearest_mode = classify_by_nearest_reference(samples.images, dataset),

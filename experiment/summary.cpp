@@ -37,6 +37,13 @@ std::string figure(const std::map<std::string, std::vector<double>>& f, const st
     return found == f.end() || found->second.empty() ? "—" : mean_and_spread(found->second, decimals);
 }
 
+// nlohmann's message without its "[json.exception.parse_error.101] " tag.
+std::string json_problem(const nlohmann::json::exception& e) {
+    const std::string text = e.what();
+    const size_t tag_end = text.rfind("] ", text.find(' '));
+    return tag_end == std::string::npos ? text : text.substr(tag_end + 2);
+}
+
 }  // namespace
 
 nlohmann::json read_metrics(const std::string& path) {
@@ -52,7 +59,7 @@ nlohmann::json read_metrics(const std::string& path) {
             throw UsageError(fmt::format("{} is not an hd evaluate metrics.json (no per_z2 / model_kind)", path));
         return m;
     } catch (const nlohmann::json::exception& e) {
-        throw UsageError(fmt::format("{} is not valid JSON: {}", path, e.what()));
+        throw UsageError(fmt::format("{} is not valid JSON ({})", path, json_problem(e)));
     }
 }
 
@@ -111,7 +118,7 @@ std::string summarize(const std::vector<std::string>& paths) {
             samples.insert(m.value("num_samples_per_z2", int64_t{0}));
             for (const auto& [z2, e] : m["per_z2"].items()) collect(figures[{setting, z2}], e);
         } catch (const nlohmann::json::exception& e) {
-            throw UsageError(fmt::format("{} is not an hd evaluate metrics.json: {}", path, e.what()));
+            throw UsageError(fmt::format("{} is not an hd evaluate metrics.json ({})", path, json_problem(e)));
         }
     }
     // Runs evaluated differently are still summarised, but the header says so.

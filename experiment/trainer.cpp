@@ -97,9 +97,10 @@ void TrainOptions::validate() const {
     if (!(grad_clip >= 0.0f && std::isfinite(grad_clip)))
         throw UsageError(fmt::format("--grad_clip {} is impossible (valid: 0 = off, or a finite norm > 0)", grad_clip));
     if (checkpoint_every < 1) throw UsageError("--checkpoint_every must be >= 1");
-    if (!(min_snr_gamma >= 0.0f)) throw UsageError(fmt::format("--min_snr {} is impossible (valid: 0 = off, or > 0)", min_snr_gamma));
-    if (!(colour_weight >= 0.0f))
-        throw UsageError(fmt::format("--colour_weight {} is impossible (valid: 0 = off, or > 0)", colour_weight));
+    if (!(min_snr_gamma >= 0.0f && std::isfinite(min_snr_gamma)))
+        throw UsageError(fmt::format("--min_snr {} is impossible (valid: 0 = off, or a finite gamma > 0)", min_snr_gamma));
+    if (!(colour_weight >= 0.0f && std::isfinite(colour_weight)))
+        throw UsageError(fmt::format("--colour_weight {} is impossible (valid: 0 = off, or a finite weight > 0)", colour_weight));
 }
 
 float learning_rate_at(const TrainOptions& o, int64_t step, int64_t total_steps) {

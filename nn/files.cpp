@@ -82,6 +82,8 @@ void make_directory(const std::string& path) {
         throw FileError(fmt::format("cannot create the folder {} ({})", path, error ? error.message() : "a file of that name is in the way"));
 }
 
+void check_writable_path(const std::string& path) { target_of(path); }
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
     if (path.empty()) throw FileError("cannot write a file with an empty path");
     const std::string target = target_of(path);

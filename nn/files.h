@@ -33,6 +33,10 @@ struct FileError : std::runtime_error {
 /// when the disk is).
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
+/// Throws the FileError write_file_atomic would throw for a `path` that exists and is not
+/// a regular file (a device, FIFO or folder), so a command can refuse it before any work.
+void check_writable_path(const std::string& path);
+
 /// Removes the temporary files that write_file_atomic left beside `path` in processes
 /// that were killed before they could clean up (their process no longer exists).
 /// Returns how many it removed.

@@ -6,76 +6,13 @@
 // the homework Parts (training, sampling) accept one other outcome: in a student build
 // with those Parts still stubbed, `hd` must stop at once with the Part's message
 // (exit code 3) — that is checked instead.
-#include <catch2/catch.hpp>
-#include <fmt/format.h>
+#include "tests/apps/hd_runner.h"
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
+#include <sstream>
 
 namespace fs = std::filesystem;
-
-namespace {
-
-struct Run {
-    int exit_code = -1;
-    std::string output; // stdout and stderr together
-};
-
-// Runs `hd <arguments>` in `folder`.
-Run hd(const std::string& arguments, const fs::path& folder) {
-    const std::string command = fmt::format("cd '{}' && '{}' {} 2>&1", folder.string(), HD_BINARY, arguments);
-    Run run;
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buffer{};
-    while (size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) run.output.append(buffer.data(), n);
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
-}
-
-// A fresh folder per test, removed afterwards.
-struct TempFolder {
-    fs::path path;
-    TempFolder() {
-        path = fs::temp_directory_path() / fmt::format("hd_cli_test_{}_{}", getpid(), counter()++);
-        fs::create_directories(path);
-    }
-    ~TempFolder() { fs::remove_all(path); }
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
-};
-
-int line_count(const std::string& text) {
-    int lines = 0;
-    for (char c : text) lines += c == '\n';
-    return lines + (!text.empty() && text.back() != '\n');
-}
-
-// Bad input: exit code `code`, and one line that contains `message`.
-void check_one_line_error(const Run& run, int code, const std::string& message) {
-    CHECK(run.exit_code == code);
-    CHECK_THAT(run.output, Catch::Contains(message));
-    CHECK(line_count(run.output) == 1);
-}
-
-// A checkpoint-sized model that trains in well under a second.
-const std::string kTiny = "--image_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50 --epoch_size 32 --batch_size 16 --quiet";
-
-// True when `run` is the stubbed-Part outcome of a student build (and checks it is well-formed).
-bool stopped_at_stub(const Run& run) {
-    if (run.exit_code != 3) return false;
-    CHECK_THAT(run.output, Catch::Contains("not implemented yet: Part"));
-    CHECK_THAT(run.output, Catch::Contains("homework/"));
-    return true;
-}
-
-}  // namespace
+using namespace hd_test;
 
 TEST_CASE("an unknown model, z2 or sampler names the valid choices", "[cli]") {
     TempFolder dir;
