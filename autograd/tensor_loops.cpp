@@ -22,22 +22,50 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     return out;
 }
 
+namespace {
+
+// Strides of an operand of shape `s` over the output's `rank` axes (0 where it is broadcast).
+std::vector<int64_t> strides_over_output(const Shape& s, int64_t rank) {
+    std::vector<int64_t> strides(rank, 0);
+    int64_t stride = 1;
+    for (int64_t d = rank - 1, k = static_cast<int64_t>(s.size()) - 1; k >= 0; --d, --k) {
+        strides[d] = s[k] == 1 ? 0 : stride;
+        stride *= s[k];
+    }
+    return strides;
+}
+
+// Start offsets of every row in both operands: an odometer over the outer axes [0, split).
+void fill_row_offsets(BroadcastPlan& plan, int64_t split, const std::vector<int64_t>& sa, const std::vector<int64_t>& sb) {
+    plan.rows = 1;
+    for (int64_t d = 0; d < split; ++d) plan.rows *= plan.out_shape[d];
+    plan.a_offsets.assign(plan.rows, 0);
+    plan.b_offsets.assign(plan.rows, 0);
+    std::vector<int64_t> index(split, 0);
+    int64_t a_offset = 0, b_offset = 0;
+    for (int64_t r = 0; r < plan.rows; ++r) {
+        plan.a_offsets[r] = a_offset;
+        plan.b_offsets[r] = b_offset;
+        for (int64_t d = split - 1; d >= 0; --d) {
+            a_offset += sa[d];
+            b_offset += sb[d];
+            if (++index[d] < plan.out_shape[d]) break;
+            a_offset -= sa[d] * plan.out_shape[d];
+            b_offset -= sb[d] * plan.out_shape[d];
+            index[d] = 0;
+        }
+    }
+}
+
+}  // namespace
+
 BroadcastPlan plan_broadcast(const Shape& a_shape, const Shape& b_shape, const char* op) {
     BroadcastPlan plan;
     plan.out_shape = broadcast_shapes(a_shape, b_shape, op);
     const int64_t rank = static_cast<int64_t>(plan.out_shape.size());
 
     // 1. Strides of each operand over the output's axes (0 where it is broadcast).
-    auto strides_over_output = [&](const Shape& s) {
-        std::vector<int64_t> strides(rank, 0);
-        int64_t stride = 1;
-        for (int64_t d = rank - 1, k = static_cast<int64_t>(s.size()) - 1; k >= 0; --d, --k) {
-            strides[d] = s[k] == 1 ? 0 : stride;
-            stride *= s[k];
-        }
-        return strides;
-    };
-    std::vector<int64_t> sa = strides_over_output(a_shape), sb = strides_over_output(b_shape);
+    const std::vector<int64_t> sa = strides_over_output(a_shape, rank), sb = strides_over_output(b_shape, rank);
 
     // 2. Merge trailing axes into one row while both operands stay contiguous (or both
     //    stay broadcast) across them, so the inner loop is as long as possible.
@@ -62,25 +90,8 @@ BroadcastPlan plan_broadcast(const Shape& a_shape, const Shape& b_shape, const c
     plan.a_step = a_row_stride < 0 ? 1 : a_row_stride;
     plan.b_step = b_row_stride < 0 ? 1 : b_row_stride;
 
-    // 3. Start offsets of every row (an odometer over the outer axes).
-    plan.rows = 1;
-    for (int64_t d = 0; d < split; ++d) plan.rows *= plan.out_shape[d];
-    plan.a_offsets.assign(plan.rows, 0);
-    plan.b_offsets.assign(plan.rows, 0);
-    std::vector<int64_t> index(split, 0);
-    int64_t a_offset = 0, b_offset = 0;
-    for (int64_t r = 0; r < plan.rows; ++r) {
-        plan.a_offsets[r] = a_offset;
-        plan.b_offsets[r] = b_offset;
-        for (int64_t d = split - 1; d >= 0; --d) {
-            a_offset += sa[d];
-            b_offset += sb[d];
-            if (++index[d] < plan.out_shape[d]) break;
-            a_offset -= sa[d] * plan.out_shape[d];
-            b_offset -= sb[d] * plan.out_shape[d];
-            index[d] = 0;
-        }
-    }
+    // 3. Start offsets of every row.
+    fill_row_offsets(plan, split, sa, sb);
     return plan;
 }
 

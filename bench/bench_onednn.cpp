@@ -95,85 +95,97 @@ struct ShapeResult {
     double max_difference = 0.0; // over the three passes
 };
 
-ShapeResult run_shape(const Conv2dShape& s, int reps, dnnl::engine& engine, dnnl::stream& stream) {
-    const int64_t P = s.out_height() * s.out_width();
-    std::vector<float> x = random_buffer(size_t(s.batch * s.in_channels * s.height * s.width), 1);
-    std::vector<float> w = random_buffer(size_t(s.out_channels * s.in_channels * s.kernel * s.kernel), 2);
-    std::vector<float> bias = random_buffer(size_t(s.out_channels), 3);
-    std::vector<float> grad_y = random_buffer(size_t(s.batch * s.out_channels * P), 4);
-    std::vector<float> y(grad_y.size()), grad_x(x.size()), grad_w(w.size());
-    std::vector<float> y_dnnl(y.size()), grad_x_dnnl(x.size()), grad_w_dnnl(w.size());
+// The inputs of one shape's three passes, and each library's outputs.
+struct Buffers {
+    std::vector<float> x, w, bias, grad_y;              // inputs, NCHW / OIHW
+    std::vector<float> y, grad_x, grad_w;               // hdiff's outputs
+    std::vector<float> y_dnnl, grad_x_dnnl, grad_w_dnnl; // oneDNN's, reordered back to NCHW / OIHW
+    explicit Buffers(const Conv2dShape& s)
+        : x(random_buffer(size_t(s.batch * s.in_channels * s.height * s.width), 1)),
+          w(random_buffer(size_t(s.out_channels * s.in_channels * s.kernel * s.kernel), 2)),
+          bias(random_buffer(size_t(s.out_channels), 3)),
+          grad_y(random_buffer(size_t(s.batch * s.out_channels * s.out_height() * s.out_width()), 4)),
+          y(grad_y.size()), grad_x(x.size()), grad_w(w.size()), y_dnnl(y.size()), grad_x_dnnl(x.size()),
+          grad_w_dnnl(w.size()) {}
+};
 
-    ShapeResult result;
-    // 1. hdiff, on NCHW buffers.
-    result.hdiff.forward = median_seconds(reps, [&] { hd::kernels::conv2d_forward(s, x.data(), w.data(), bias.data(), y.data()); });
-    result.hdiff.backward_data =
-        median_seconds(reps, [&] { hd::kernels::conv2d_backward_input(s, grad_y.data(), w.data(), grad_x.data()); });
-    result.hdiff.backward_weights =
-        median_seconds(reps, [&] { hd::kernels::conv2d_backward_weight(s, x.data(), grad_y.data(), grad_w.data()); });
+// hdiff, on NCHW buffers, as in training.
+PassTimes time_hdiff(const Conv2dShape& s, Buffers& b, int reps) {
+    PassTimes t;
+    t.forward = median_seconds(reps, [&] { hd::kernels::conv2d_forward(s, b.x.data(), b.w.data(), b.bias.data(), b.y.data()); });
+    t.backward_data =
+        median_seconds(reps, [&] { hd::kernels::conv2d_backward_input(s, b.grad_y.data(), b.w.data(), b.grad_x.data()); });
+    t.backward_weights =
+        median_seconds(reps, [&] { hd::kernels::conv2d_backward_weight(s, b.x.data(), b.grad_y.data(), b.grad_w.data()); });
+    return t;
+}
 
-    // 2. oneDNN: primitive descriptors with format_tag::any, so it picks its layouts.
+// oneDNN: primitive descriptors with format_tag::any, so it picks its layouts; the
+// reorders into them and back out happen outside the timed loops.
+PassTimes time_onednn(const Conv2dShape& s, Buffers& b, int reps, dnnl::engine& engine, dnnl::stream& stream) {
     const dnnl::memory::dims src_dims{s.batch, s.in_channels, s.height, s.width};
     const dnnl::memory::dims weight_dims{s.out_channels, s.in_channels, s.kernel, s.kernel};
-    const dnnl::memory::dims bias_dims{s.out_channels};
     const dnnl::memory::dims dst_dims{s.batch, s.out_channels, s.out_height(), s.out_width()};
     const dnnl::memory::dims strides{s.stride, s.stride}, padding{s.padding, s.padding};
     const dnnl::memory::desc any_src(src_dims, dt::f32, tag::any), any_weights(weight_dims, dt::f32, tag::any),
-        any_dst(dst_dims, dt::f32, tag::any), plain_bias(bias_dims, dt::f32, tag::x);
+        any_dst(dst_dims, dt::f32, tag::any), plain_bias({s.out_channels}, dt::f32, tag::x);
     const dnnl::memory::desc user_src(src_dims, dt::f32, tag::nchw), user_weights(weight_dims, dt::f32, tag::oihw),
         user_dst(dst_dims, dt::f32, tag::nchw);
-
+    const auto direct = dnnl::algorithm::convolution_direct;
     const dnnl::convolution_forward::primitive_desc forward_pd(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any_src,
-                                        any_weights, plain_bias, any_dst, strides, padding, padding),
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, direct, any_src, any_weights, plain_bias,
+                                        any_dst, strides, padding, padding),
         engine);
     const dnnl::convolution_backward_data::primitive_desc data_pd(
-        dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, any_src, any_weights, any_dst, strides,
-                                              padding, padding),
-        engine, forward_pd);
+        dnnl::convolution_backward_data::desc(direct, any_src, any_weights, any_dst, strides, padding, padding), engine,
+        forward_pd);
     const dnnl::convolution_backward_weights::primitive_desc weights_pd(
-        dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any_src, any_weights, any_dst,
-                                                 strides, padding, padding),
+        dnnl::convolution_backward_weights::desc(direct, any_src, any_weights, any_dst, strides, padding, padding),
         engine, forward_pd);
 
-    // Reorders into oneDNN's layouts, outside the timed loops.
-    dnnl::memory bias_memory(plain_bias, engine, bias.data());
-    Operand src(user_src, forward_pd.src_desc(), engine, x.data());
-    Operand weights(user_weights, forward_pd.weights_desc(), engine, w.data());
-    Operand dst(user_dst, forward_pd.dst_desc(), engine, y_dnnl.data());
-    Operand data_weights(user_weights, data_pd.weights_desc(), engine, w.data());
-    Operand data_diff_dst(user_dst, data_pd.diff_dst_desc(), engine, grad_y.data());
-    Operand data_diff_src(user_src, data_pd.diff_src_desc(), engine, grad_x_dnnl.data());
-    Operand weights_src(user_src, weights_pd.src_desc(), engine, x.data());
-    Operand weights_diff_dst(user_dst, weights_pd.diff_dst_desc(), engine, grad_y.data());
-    Operand weights_diff_weights(user_weights, weights_pd.diff_weights_desc(), engine, grad_w_dnnl.data());
+    dnnl::memory bias_memory(plain_bias, engine, b.bias.data());
+    Operand src(user_src, forward_pd.src_desc(), engine, b.x.data());
+    Operand weights(user_weights, forward_pd.weights_desc(), engine, b.w.data());
+    Operand dst(user_dst, forward_pd.dst_desc(), engine, b.y_dnnl.data());
+    Operand data_weights(user_weights, data_pd.weights_desc(), engine, b.w.data());
+    Operand data_diff_dst(user_dst, data_pd.diff_dst_desc(), engine, b.grad_y.data());
+    Operand data_diff_src(user_src, data_pd.diff_src_desc(), engine, b.grad_x_dnnl.data());
+    Operand weights_src(user_src, weights_pd.src_desc(), engine, b.x.data());
+    Operand weights_diff_dst(user_dst, weights_pd.diff_dst_desc(), engine, b.grad_y.data());
+    Operand weights_diff_weights(user_weights, weights_pd.diff_weights_desc(), engine, b.grad_w_dnnl.data());
     for (Operand* operand : {&src, &weights, &data_weights, &data_diff_dst, &weights_src, &weights_diff_dst})
         operand->to_primitive(stream);
     stream.wait();
 
-    dnnl::convolution_forward forward(forward_pd);
-    dnnl::convolution_backward_data backward_data(data_pd);
-    dnnl::convolution_backward_weights backward_weights(weights_pd);
-    auto timed = [&](auto& primitive, const std::unordered_map<int, dnnl::memory>& arguments) {
+    auto timed = [&](const dnnl::primitive& primitive, const std::unordered_map<int, dnnl::memory>& arguments) {
         return median_seconds(reps, [&] {
             primitive.execute(stream, arguments);
             stream.wait();
         });
     };
-    result.onednn.forward = timed(forward, {{DNNL_ARG_SRC, src.prim}, {DNNL_ARG_WEIGHTS, weights.prim},
-                                            {DNNL_ARG_BIAS, bias_memory}, {DNNL_ARG_DST, dst.prim}});
-    result.onednn.backward_data = timed(backward_data, {{DNNL_ARG_DIFF_DST, data_diff_dst.prim},
-                                                        {DNNL_ARG_WEIGHTS, data_weights.prim},
-                                                        {DNNL_ARG_DIFF_SRC, data_diff_src.prim}});
-    result.onednn.backward_weights = timed(backward_weights, {{DNNL_ARG_SRC, weights_src.prim},
-                                                              {DNNL_ARG_DIFF_DST, weights_diff_dst.prim},
-                                                              {DNNL_ARG_DIFF_WEIGHTS, weights_diff_weights.prim}});
-
-    // 3. Both computed the same thing.
+    PassTimes t;
+    t.forward = timed(dnnl::convolution_forward(forward_pd), {{DNNL_ARG_SRC, src.prim}, {DNNL_ARG_WEIGHTS, weights.prim},
+                                                              {DNNL_ARG_BIAS, bias_memory}, {DNNL_ARG_DST, dst.prim}});
+    t.backward_data = timed(dnnl::convolution_backward_data(data_pd), {{DNNL_ARG_DIFF_DST, data_diff_dst.prim},
+                                                                       {DNNL_ARG_WEIGHTS, data_weights.prim},
+                                                                       {DNNL_ARG_DIFF_SRC, data_diff_src.prim}});
+    t.backward_weights = timed(dnnl::convolution_backward_weights(weights_pd),
+                               {{DNNL_ARG_SRC, weights_src.prim}, {DNNL_ARG_DIFF_DST, weights_diff_dst.prim},
+                                {DNNL_ARG_DIFF_WEIGHTS, weights_diff_weights.prim}});
     for (Operand* operand : {&dst, &data_diff_src, &weights_diff_weights}) operand->to_user(stream);
     stream.wait();
-    result.max_difference = std::max({relative_difference(y_dnnl, y), relative_difference(grad_x_dnnl, grad_x),
-                                      relative_difference(grad_w_dnnl, grad_w)});
+    return t;
+}
+
+ShapeResult run_shape(const Conv2dShape& s, int reps, dnnl::engine& engine, dnnl::stream& stream) {
+    Buffers buffers(s);
+    ShapeResult result;
+    result.hdiff = time_hdiff(s, buffers, reps);
+    result.onednn = time_onednn(s, buffers, reps, engine, stream);
+    // Both computed the same thing.
+    result.max_difference = std::max({relative_difference(buffers.y_dnnl, buffers.y),
+                                      relative_difference(buffers.grad_x_dnnl, buffers.grad_x),
+                                      relative_difference(buffers.grad_w_dnnl, buffers.grad_w)});
     return result;
 }
 

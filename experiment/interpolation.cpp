@@ -8,6 +8,7 @@
 #include "experiment/progress.h"
 #include "experiment/sample_data.h"
 #include "experiment/sampling.h"
+#include "nn/files.h"
 
 #include <fmt/format.h>
 
@@ -129,7 +130,10 @@ CirclePath circle_path(Mode from, Mode to, int64_t steps, const SyntheticDataset
     return path;
 }
 
-InterpolateResult write_interpolation(const InterpolateOptions& o) {
+namespace {
+
+// Every check of the options that needs no checkpoint, and the output paths they give.
+InterpolateResult checked_request(const InterpolateOptions& o) {
     auto mode_flag = [](const std::string& flag, const std::string& name) {
         try {
             return parse_mode(name);
@@ -151,6 +155,35 @@ InterpolateResult write_interpolation(const InterpolateOptions& o) {
     if (fs::path(r.strip).extension() != ".png")
         throw UsageError(fmt::format("--output {} is not a PNG path (valid: a path ending in .png; the samples file "
                                      "goes beside it)", r.strip));
+    r.data = sample_data_path(r.strip);
+    for (const std::string& path : {r.strip, r.data}) check_writable_path(path); // before any work
+    r.confidence = o.confidence;
+    return r;
+}
+
+// The strip's images with their angles, labels and where they came from.
+void write_strip_data(const InterpolateResult& r, const Tensor& images, const InterpolateOptions& o) {
+    std::string angles;
+    for (double a : r.path.angles) angles += (angles.empty() ? "" : ",") + fmt::format("{:.4f}", a);
+    write_sample_data(r.data, {.images = images,
+                               .z1 = r.path.z1,
+                               .nearest_mode = r.nearest_mode,
+                               .verdicts = r.verdicts,
+                               .metadata = {{"model_kind", to_string(ModelKind::hierarchical)},
+                                            {"z1_source", "interpolation"},
+                                            {"from", o.from},
+                                            {"to", o.to},
+                                            {"angles_degrees", angles},
+                                            {"sampler", r.sampler},
+                                            {"seed", std::to_string(o.seed)},
+                                            {"checkpoint", o.model_path},
+                                            {"confidence", fmt::format("{}", o.confidence)}}});
+}
+
+}  // namespace
+
+InterpolateResult write_interpolation(const InterpolateOptions& o) {
+    InterpolateResult r = checked_request(o);
     require_checkpoint(o.model_path);
     LoadedCheckpoint checkpoint = load_checkpoint(o.model_path);
     use_ema_weights(checkpoint);
@@ -162,8 +195,6 @@ InterpolateResult write_interpolation(const InterpolateOptions& o) {
     r.classifier_cache = o.classifier_cache.empty() ? default_classifier_cache(o.model_path, dataset) : o.classifier_cache;
     check_classifier_cache(r.classifier_cache);
     r.sampler = describe(o.sampler, model.schedule);
-    r.confidence = o.confidence;
-    r.data = sample_data_path(r.strip);
 
     auto classifier = load_evaluation_classifier(r.classifier_cache, dataset, o.classifier, o.quiet);
     SamplingProgress progress(fmt::format("interpolate {} to {}", o.from, o.to), o.quiet);
@@ -176,22 +207,7 @@ InterpolateResult write_interpolation(const InterpolateOptions& o) {
     for (const Verdict& v : r.verdicts) labels.push_back(verdict_label(v, o.confidence));
     const int scale = std::max<int>(1, 64 / static_cast<int>(model.config.image_size));
     write_png(r.strip, strip_picture(images, labels, fmt::format("{} TO {}, SAME NOISE", o.from, o.to), scale));
-
-    std::string angles;
-    for (double a : r.path.angles) angles += (angles.empty() ? "" : ",") + fmt::format("{:.4f}", a);
-    write_sample_data(r.data, {.images = images,
-                               .z1 = r.path.z1,
-                               .nearest_mode = r.nearest_mode,
-                               .verdicts = r.verdicts,
-                               .metadata = {{"model_kind", to_string(model.config.kind)},
-                                            {"z1_source", "interpolation"},
-                                            {"from", o.from},
-                                            {"to", o.to},
-                                            {"angles_degrees", angles},
-                                            {"sampler", r.sampler},
-                                            {"seed", std::to_string(o.seed)},
-                                            {"checkpoint", o.model_path},
-                                            {"confidence", fmt::format("{}", o.confidence)}}});
+    write_strip_data(r, images, o);
     return r;
 }
 
