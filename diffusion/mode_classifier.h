@@ -44,7 +44,7 @@ public:
 
 struct ClassifierOptions {
     int64_t channels = 16;
-    int64_t steps = 3000; // the blur/speckle augmentation makes the task harder: 1,500 steps reject fewer negatives (89.8 % vs 92.2 %)
+    int64_t steps = 3000; // the blur/speckle augmentation makes the task harder and slower to learn (docs/lab_notes.md)
     int64_t batch_size = 64;
     float learning_rate = 2e-3f;
     float negative_share = 0.25f; // of each batch: "none" examples
