@@ -46,4 +46,12 @@ bool homework_is_stubbed() {
     }
 }
 
+std::string tiny_checkpoint(const TempFolder& dir, ModelKind kind) {
+    Generator gen(0);
+    DiffusionModel model(tiny_training(kind, "", 1).model, gen);
+    const std::string path = dir.file(kind == ModelKind::flat ? "a.safetensors" : "b.safetensors");
+    save_checkpoint(path, model, nullptr, nullptr, {});
+    return path;
+}
+
 }  // namespace hd::test

@@ -46,14 +46,6 @@ SamplerOptions quick_sampler() {
     return o;
 }
 
-std::string tiny_checkpoint(const TempFolder& dir, ModelKind kind) {
-    Generator gen(0);
-    DiffusionModel model(tiny_training(kind, "", 1).model, gen);
-    const std::string path = dir.file(kind == ModelKind::flat ? "a.safetensors" : "b.safetensors");
-    save_checkpoint(path, model, nullptr, nullptr, {});
-    return path;
-}
-
 }  // namespace
 
 TEST_CASE("the circle path starts and ends at the anchors, in equal angles the shorter way round", "[experiment][interpolation]") {

@@ -34,15 +34,6 @@ SampleData example_data(bool with_z1, bool with_verdicts) {
     return d;
 }
 
-// A tiny model's checkpoint, untrained (sampling needs only its shapes and Part 1/2).
-std::string tiny_checkpoint(const TempFolder& dir, ModelKind kind) {
-    Generator gen(0);
-    DiffusionModel model(tiny_training(kind, "", 1).model, gen);
-    const std::string path = dir.file(kind == ModelKind::flat ? "a.safetensors" : "b.safetensors");
-    save_checkpoint(path, model, nullptr, nullptr, {});
-    return path;
-}
-
 }  // namespace
 
 TEST_CASE("a samples file round-trips through safetensors with its shapes, labels and metadata", "[experiment][sample_data]") {
