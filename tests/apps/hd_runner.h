@@ -32,7 +32,16 @@ struct Run {
 inline Run hd(const std::string& arguments, const fs::path& folder, int seconds = 120, int memory_mib = 0) {
     // timeout(1) exits 124 when it killed the command, 128 + n when the command died of
     // signal n; hd itself exits 0 … 3.
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer reserves terabytes of shadow memory, so an address-space limit stops
+    // it from starting at all; its allocator enforces the same limit instead.
+    const std::string limit =
+        memory_mib > 0 ? fmt::format("export ASAN_OPTIONS=\"${{ASAN_OPTIONS:-}}:max_allocation_size_mb={}:"
+                                     "allocator_may_return_null=1\" && ", memory_mib)
+                       : "";
+#else
     const std::string limit = memory_mib > 0 ? fmt::format("ulimit -v {} && ", int64_t{memory_mib} * 1024) : "";
+#endif
     const std::string command = fmt::format("cd '{}' && {}timeout -k 5 {} '{}' {} 2>&1", folder.string(), limit, seconds,
                                             HD_BINARY, arguments);
     Run run;
