@@ -44,14 +44,15 @@ for source in "$root"/autograd/*.cpp "$root"/autograd/kernels/*.cpp; do
 done
 wait
 compile "$root/nn/safetensors.cpp" "$out/obj/safetensors.o" "${covered[@]}"
+compile "$root/nn/files.cpp" "$out/obj/files.o"  # the safe writer and bounded reader the loader uses
 compile "$root/tests/fuzz/fuzz_safetensors.cpp" "$out/obj/fuzz_safetensors.o" "${covered[@]}"
 compile "$root/tests/fuzz/make_seed_corpus.cpp" "$out/obj/make_seed_corpus.o"
 
 libs=(-fopenmp -lfmt)
 "$cxx" "${common[@]}" -fsanitize=fuzzer "$out/obj/fuzz_safetensors.o" "$out/obj/safetensors.o" \
-    "${objects[@]}" "${libs[@]}" -o "$out/fuzz_safetensors"
+    "$out/obj/files.o" "${objects[@]}" "${libs[@]}" -o "$out/fuzz_safetensors"
 "$cxx" "${common[@]}" "${covered[@]}" "$out/obj/make_seed_corpus.o" "$out/obj/safetensors.o" \
-    "${objects[@]}" "${libs[@]}" -o "$out/make_seed_corpus"
+    "$out/obj/files.o" "${objects[@]}" "${libs[@]}" -o "$out/make_seed_corpus"
 
 rm -f "$out"/seeds/*
 "$out/make_seed_corpus" "$out/seeds"
