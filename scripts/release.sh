@@ -70,6 +70,9 @@ echo "  $(wc -l <<<"$listing") entries, $(du -h "$archive" | cut -f1)"
 if [ $check_archive -eq 0 ]; then echo "== packed (not checked): $archive"; exit 0; fi
 
 check="$(mktemp -d)"
+# mktemp makes the folder 0700; `hd grade` run as root executes the tests as its sandbox
+# user, which must be able to reach them (as in /autograder on Gradescope).
+chmod 755 "$check"
 trap 'rm -rf "$check"' EXIT
 echo "== 3. checking it in $check"
 tar -C "$check" -xzf "$archive"
