@@ -29,6 +29,9 @@ void add_train_command(CLI::App& app) {
     command->add_flag("--resume", options->resume, "continue training the checkpoint at --output");
     command->add_option("--checkpoint_every,--checkpoint-every", options->checkpoint_every, "epochs between checkpoints")
         ->capture_default_str();
+    command->add_option("--snapshot_every,--snapshot-every", options->snapshot_every,
+                        "also keep the checkpoint of every Nth epoch as <output>_epoch<E>.safetensors (0 = off): a "
+                        "learning curve's points")->capture_default_str();
     command->add_flag("--quiet", options->quiet, "no progress line");
     add_model_flags(*command, options->model);
     command->callback([options, model_name] {

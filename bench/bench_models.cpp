@@ -212,7 +212,7 @@ void print_determinism_check() {
     Generator gen(0);
     ImageDenoiser unet(ImageDenoiserOptions{.base_channels = 16, .embedding_dim = 64, .condition_dim = 2, .groups = 8}, gen);
     std::string unet_losses = train(unet, {8, 3, 32, 32}, 1e-3f, gen);
-    LatentPrior prior(LatentPriorOptions{}, gen);
+    LatentPrior prior(LatentPriorOptions{.embedding_dim = 128}, gen); // the hash's prior since it was first printed
     std::string prior_losses = train(prior, {256, 2}, 1e-3f, gen);
     std::printf("threads %d | unet C=16 losses%s params %016llx | prior losses%s params %016llx\n",
                 omp_get_max_threads(), unet_losses.c_str(), (unsigned long long)hash_parameters(unet),

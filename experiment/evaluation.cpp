@@ -106,22 +106,24 @@ struct Judges {
     float near_mode_threshold;
 };
 
-ClassifierFigures classifier_figures(const std::vector<Verdict>& verdicts, const Tensor& images, Category z2,
-                                     const Judges& j) {
+ClassifierFigures classifier_figures(const std::vector<Verdict>& verdicts, const Tensor& images,
+                                     const std::vector<Mode>& nearest_modes, Category z2, const Judges& j) {
     ClassifierFigures f;
     const std::vector<Mode> second_opinion = j.second_judge.judge(images);
     std::vector<Mode> recognised;
-    int64_t agreements = 0;
+    int64_t agreements = 0, students_agreements = 0;
     for (size_t i = 0; i < verdicts.size(); ++i) {
         ++f.labels[verdicts[i].label];
         if (!verdicts[i].recognisable(j.confidence)) continue;
         recognised.push_back(static_cast<Mode>(verdicts[i].label));
         agreements += second_opinion[i] == recognised.back();
+        students_agreements += nearest_modes[i] == recognised.back();
     }
     f.recognised_modes = histogram(recognised);
     f.recognisable = static_cast<int64_t>(recognised.size());
     f.recognisable_share = double(recognised.size()) / double(verdicts.size());
     f.second_judge_agreement = recognised.empty() ? 0.0 : double(agreements) / double(recognised.size());
+    f.students_agreement = recognised.empty() ? 0.0 : double(students_agreements) / double(recognised.size());
     if (!recognised.empty()) {
         const Tensor z1 = anchors_of(recognised, j.dataset);
         f.recognised = ClassifierFigures::Recognised{
@@ -152,7 +154,7 @@ Z2Figures measure(const Generated& samples, Category z2, const Judges& j, const 
     f.near_mode_share = double(near) / double(modes.size());
 
     const std::vector<Verdict> verdicts = classify(j.classifier, samples.images);
-    f.classifier = classifier_figures(verdicts, samples.images, z2, j);
+    f.classifier = classifier_figures(verdicts, samples.images, modes, z2, j);
     if (samples.z1.defined())
         f.prior = PriorFigures{.modes = histogram(classify_by_nearest_anchor(samples.z1, j.dataset)),
                                .entropy_nats = compute_conditional_entropy(samples.z1, z2, j.dataset),
@@ -262,6 +264,7 @@ Evaluation evaluate_model(const EvaluateOptions& o) {
 
     Evaluation e;
     e.checkpoint = o.model_path, e.model_kind = model.config.kind, e.trained_steps = checkpoint.state.step;
+    e.trained_seconds = checkpoint.state.seconds, e.image_size = model.config.image_size;
     e.sampler = describe_sampling(o.sampler, o.prior_guidance, model.schedule);
     e.guidance = o.sampler.guidance, e.prior_guidance = o.prior_guidance;
     e.condition_dropout = model.config.condition_dropout, e.prior_condition_dropout = model.config.prior_condition_dropout;

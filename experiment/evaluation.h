@@ -56,6 +56,9 @@ struct ClassifierFigures {
     int64_t recognisable = 0;                         // their number: the sum of recognised_modes
     double recognisable_share = 0.0;
     double second_judge_agreement = 0.0;              // of the recognised samples; 0 when none
+    // Of the recognised samples, the share whose nearest-reference mode (the students'
+    // Part 3 rule) is the classifier's: whether the students' metric can be trusted.
+    double students_agreement = 0.0;
     // Coverage, entropy and KL of the recognised samples only (when there are any).
     struct Recognised {
         int64_t num_modes_found = 0, total_possible_modes = 0;
@@ -84,6 +87,8 @@ struct Evaluation {
     std::string checkpoint;
     ModelKind model_kind = ModelKind::flat;
     int64_t trained_steps = 0;
+    double trained_seconds = 0.0; // the checkpoint's training wall-clock time (0: not recorded)
+    int64_t image_size = 0;
     std::string sampler; // describe_sampling() of the sampler
     float guidance = 1.0f, prior_guidance = 1.0f;             // sampled with: A's denoiser / B's decoder; B's prior
     float condition_dropout = 0.0f, prior_condition_dropout = 0.0f; // trained with (the checkpoint's)

@@ -25,7 +25,8 @@ nlohmann::json classifier_json(const ClassifierFigures& c) {
                        {"recognised_modes", mode_counts(c.recognised_modes)},
                        {"recognisable", c.recognisable},
                        {"recognisable_share", c.recognisable_share},
-                       {"second_judge_agreement", c.second_judge_agreement}};
+                       {"second_judge_agreement", c.second_judge_agreement},
+                       {"students_agreement", c.students_agreement}};
     if (c.recognised) {
         out["coverage"] = {{"num_modes_found", c.recognised->num_modes_found},
                            {"total_possible_modes", c.recognised->total_possible_modes}};
@@ -81,6 +82,8 @@ nlohmann::json to_json(const Evaluation& e) {
     m["checkpoint"] = e.checkpoint;
     m["model_kind"] = to_string(e.model_kind);
     m["trained_steps"] = e.trained_steps;
+    m["trained_seconds"] = e.trained_seconds;
+    m["image_size"] = e.image_size;
     m["sampler"] = e.sampler;
     m["num_samples_per_z2"] = e.num_samples_per_z2;
     m["seed"] = e.seed;
@@ -122,9 +125,11 @@ std::string format_metrics_table(const Evaluation& e) {
     // the rest are the samples it names with less confidence or calls none.
     for (Category z2 : {Category::animal, Category::vehicle}) {
         const Z2Figures& f = e.per_z2[static_cast<int>(z2)];
-        text += fmt::format("{:<8} nearest reference:{} | classifier, recognised (p >= {:.2f}):{}, not recognised {}\n",
+        text += fmt::format("{:<8} nearest reference:{} | classifier, recognised (p >= {:.2f}):{}, not recognised {}; "
+                            "nearest reference agrees with {:.0f} % of the recognised\n",
                             to_string(z2), counts_text(f.image_modes), e.classifier.confidence,
-                            counts_text(f.classifier.recognised_modes), e.num_samples_per_z2 - f.classifier.recognisable);
+                            counts_text(f.classifier.recognised_modes), e.num_samples_per_z2 - f.classifier.recognisable,
+                            100.0 * f.classifier.students_agreement);
     }
     return text;
 }

@@ -45,6 +45,16 @@ void ModelConfig::validate() const {
     if (base_channels < 1 || base_channels % groups != 0 || base_channels > L::base_channels)
         throw UsageError(fmt::format("base channels {} must be a positive multiple of the GroupNorm groups ({}), "
                                      "at most {}", base_channels, groups, L::base_channels));
+    if (unet_levels != 0 && (unet_levels < 3 || unet_levels > L::unet_levels))
+        throw UsageError(fmt::format("UNet levels {} is impossible (valid: 3 … {}, or 0 to follow the image size)",
+                                     unet_levels, L::unet_levels));
+    const int64_t levels = levels_used(), fold = int64_t{1} << (levels - 1), top = base_channels >> (levels - 3);
+    if (image_size % fold != 0)
+        throw UsageError(fmt::format("a {}-level UNet needs an image size divisible by {} (got {})", levels, fold, image_size));
+    if (top < groups || top % groups != 0 || (top << (levels - 3)) != base_channels)
+        throw UsageError(fmt::format("a {}-level UNet's top level is {} channels wide (C/{}), which must be a positive "
+                                     "multiple of the GroupNorm groups ({}): raise --base_channels or lower --unet_levels",
+                                     levels, top, int64_t{1} << (levels - 3), groups));
     for (int64_t width : {embedding_dim, prior_embedding_dim})
         if (width < 2 || width % 2 != 0 || width > L::embedding_dim)
             throw UsageError(fmt::format("embedding widths must be even, >= 2 and <= {} (got {} and {})",
@@ -66,6 +76,15 @@ void ModelConfig::validate() const {
                          "(its denoiser's dropout is --cond_dropout)");
 }
 
+int64_t ModelConfig::levels_used() const { return unet_levels > 0 ? unet_levels : default_unet_levels(image_size); }
+
+int64_t default_unet_levels(int64_t image_size) {
+    int64_t levels = 3;
+    while (levels < ModelLimits::unet_levels && image_size % (int64_t{1} << levels) == 0 && (image_size >> levels) >= 8)
+        ++levels;
+    return levels;
+}
+
 void set_p_data(ModelConfig& config, const std::string& spec) {
     DatasetOptions options = config.dataset_options();
     try {
@@ -84,6 +103,8 @@ std::map<std::string, std::string> ModelConfig::to_metadata() const {
             {"base_channels", std::to_string(base_channels)},
             {"embedding_dim", std::to_string(embedding_dim)},
             {"groups", std::to_string(groups)},
+            {"unet_levels", std::to_string(levels_used())},
+            {"colour_path", colour_path ? "1" : "0"},
             {"prior_embedding_dim", std::to_string(prior_embedding_dim)},
             {"prior_hidden", std::to_string(prior_hidden)},
             {"prior_layers", std::to_string(prior_layers)},
@@ -140,7 +161,7 @@ void check_sizes_backed_by_tensors(const NamedTensors& file, const ModelConfig& 
     const std::string image = c.kind == ModelKind::flat ? "model.denoiser." : "model.decoder.";
     const int64_t C = c.base_channels, E = c.embedding_dim;
     std::vector<Witness> witnesses = {
-        {"base_channels", C, image + "unet.conv_in.weight", {C, 3, 3, 3}},
+        {"base_channels", C, image + "unet.conv_in.weight", {C >> (c.levels_used() - 3), 3, 3, 3}},
         {"base_channels", C, image + "unet.mid.conv1.weight", {4 * C, 4 * C, 3, 3}},
         {"embedding_dim", E, image + "time_embed.1.weight", {E, E}},
     };
@@ -179,6 +200,11 @@ ModelConfig ModelConfig::from_metadata(const std::map<std::string, std::string>&
     c.base_channels = parse_number<int64_t>(m, "base_channels", what);
     c.embedding_dim = parse_number<int64_t>(m, "embedding_dim", what);
     c.groups = parse_number<int64_t>(m, "groups", what);
+    c.unet_levels = parse_optional<int64_t>(m, "unet_levels", "", 3, what);
+    const int colour_path = parse_optional<int>(m, "colour_path", "", 0, what);
+    if (colour_path != 0 && colour_path != 1)
+        throw CheckpointError(fmt::format("{}: metadata 'colour_path' = {} is neither 0 nor 1", what, colour_path));
+    c.colour_path = colour_path == 1;
     c.prior_embedding_dim = parse_number<int64_t>(m, "prior_embedding_dim", what);
     c.prior_hidden = parse_number<int64_t>(m, "prior_hidden", what);
     c.prior_layers = parse_number<int64_t>(m, "prior_layers", what);
@@ -209,7 +235,8 @@ DiffusionModel::DiffusionModel(const ModelConfig& c, Generator& gen)
     : config(c), schedule(NoiseSchedule::by_name(c.schedule, c.timesteps)) {
     config.validate();
     ImageDenoiserOptions image_options{.image_channels = 3, .base_channels = c.base_channels,
-                                       .embedding_dim = c.embedding_dim, .condition_dim = 2, .groups = c.groups};
+                                       .embedding_dim = c.embedding_dim, .condition_dim = 2, .groups = c.groups,
+                                       .unet_levels = c.levels_used(), .colour_path = c.colour_path};
     if (c.kind == ModelKind::flat) {
         image_model = register_module("denoiser", std::make_shared<ImageDenoiser>(image_options, gen));
     } else {
@@ -237,6 +264,7 @@ void save_checkpoint(const std::string& path, const DiffusionModel& model, const
     std::map<std::string, std::string> metadata = model.config.to_metadata();
     metadata["epoch"] = std::to_string(state.epoch);
     metadata["step"] = std::to_string(state.step);
+    metadata["training_seconds"] = fmt::format("{:.1f}", state.seconds);
     metadata["generator_state"] = state.generator_state;
     for (const auto& [key, value] : state.settings) metadata["setting." + key] = value;
     save_safetensors(path, tensors, metadata);
@@ -253,6 +281,9 @@ LoadedCheckpoint load_checkpoint(const std::string& path, std::optional<ModelKin
     out.model = std::make_unique<DiffusionModel>(config, init);
     out.state.epoch = parse_number<int64_t>(file.metadata, "epoch", path);
     out.state.step = parse_number<int64_t>(file.metadata, "step", path);
+    out.state.seconds = parse_optional<double>(file.metadata, "training_seconds", "", 0.0, path);
+    if (!(out.state.seconds >= 0.0))
+        throw CheckpointError(fmt::format("{}: metadata 'training_seconds' is negative or not a number", path));
     out.state.generator_state = require_key(file.metadata, "generator_state", path);
     for (const auto& [key, value] : file.metadata)
         if (key.rfind("setting.", 0) == 0) out.state.settings[key.substr(8)] = value;

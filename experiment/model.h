@@ -42,6 +42,13 @@ struct ModelConfig {
     int64_t base_channels = 16;
     int64_t embedding_dim = 64;
     int64_t groups = 8;
+    // The UNet's levels (nn/unet.h): 0 means default_unet_levels(image_size). A checkpoint
+    // stores the number used; checkpoints from before this key read as 3.
+    int64_t unet_levels = 0;
+    int64_t levels_used() const;
+    // The UNet's colour path (nn/unet.h): a learned gain on x_t's mean colour. Checkpoints
+    // from before this key read as off.
+    bool colour_path = false;
     int64_t prior_embedding_dim = 64;
     int64_t prior_hidden = 256;
     int64_t prior_layers = 3;
@@ -68,6 +75,11 @@ struct ModelConfig {
     DatasetOptions dataset_options() const;
 };
 
+/// The UNet levels hd train uses unless told: at least 3, and more while the bottom level
+/// stays at 8×8 or larger (3 at 16 and 32, 4 at 64, 5 at 128): the whole object fits the
+/// bottom level's view whatever the image size.
+int64_t default_unet_levels(int64_t image_size);
+
 /// Sets p_dog_given_animal / p_car_given_vehicle from a list such as "dog=0.8,car=0.5"
 /// (diffusion/dataset.h, set_p_data); a malformed list is a UsageError naming --p_data
 /// and the valid form.
@@ -78,6 +90,7 @@ struct ModelLimits {
     static constexpr int64_t image_size = 256;
     static constexpr int64_t base_channels = 512;
     static constexpr int64_t groups = 64;
+    static constexpr int64_t unet_levels = 8;
     static constexpr int64_t embedding_dim = 4096;
     static constexpr int64_t prior_hidden = 4096;
     static constexpr int64_t prior_layers = 32;
@@ -98,6 +111,7 @@ public:
 struct TrainingState {
     int64_t epoch = 0;           // completed epochs
     int64_t step = 0;            // completed optimizer steps
+    double seconds = 0.0;        // wall-clock seconds of training so far, over every resume (0 in old checkpoints)
     std::string generator_state; // Generator::state() of the training stream
     std::map<std::string, std::string> settings; // training options (lr, batch size, …), for the record
 };

@@ -32,9 +32,10 @@ std::string mean_and_spread(const std::vector<double>& values, int decimals, dou
 
 // The figure's mean and spread, or "—" when no run had it (e.g. the classifier's coverage
 // when it recognised no sample).
-std::string figure(const std::map<std::string, std::vector<double>>& f, const std::string& key, int decimals) {
+std::string figure(const std::map<std::string, std::vector<double>>& f, const std::string& key, int decimals,
+                   double scale = 1.0) {
     auto found = f.find(key);
-    return found == f.end() || found->second.empty() ? "—" : mean_and_spread(found->second, decimals);
+    return found == f.end() || found->second.empty() ? "—" : mean_and_spread(found->second, decimals, scale);
 }
 
 // nlohmann's message without its "[json.exception.parse_error.101] " tag.
@@ -75,6 +76,7 @@ void collect(Figures& f, const nlohmann::json& e) {
         f["cls_cover"].push_back(c["coverage"].at("num_modes_found").get<double>());
         f["cls_h"].push_back(c.at("entropy_nats").get<double>());
         f["cls_kl"].push_back(c.at("kl_nats").get<double>());
+        if (c.contains("students_agreement")) f["agree"].push_back(c["students_agreement"].get<double>());
     }
     f["cover"].push_back(e.at("coverage").at("num_modes_found").get<double>());
     f["h"].push_back(e.at("entropy_nats").get<double>());
@@ -86,19 +88,25 @@ void collect(Figures& f, const nlohmann::json& e) {
     }
 }
 
-// The table's model column: the model, and how it was sampled and trained when not the default.
-std::string setting_label(const RunSetting& s) {
+// The table's model column: the model, and how it was sampled and trained when not the
+// default; the image size and budget only when the runs differ in them (`budget`).
+// `times` is "×" in Markdown and "x" in a plot's legend (the bitmap font is ASCII).
+std::string setting_label(const RunSetting& s, bool budget, const char* times = "×") {
     std::string label = s.kind == "flat" ? "A (flat)" : "B (hierarchical)";
     if (s.guidance != 1.0) label += fmt::format(", w = {:g}", s.guidance);
     if (s.prior_guidance != 1.0) label += fmt::format(", prior w = {:g}", s.prior_guidance);
     if (s.p_dog != 0.5 || s.p_car != 0.5) label += fmt::format(", p_data dog={:g},car={:g}", s.p_dog, s.p_car);
+    if (budget && s.image_size > 0) label += fmt::format(", {}{}{}", s.image_size, times, s.image_size);
+    if (budget && s.trained_steps > 0) label += fmt::format(", {} steps", s.trained_steps);
     return label;
 }
 
 RunSetting run_setting(const nlohmann::json& m) {
     RunSetting s{.kind = m.at("model_kind").get<std::string>(),
                  .guidance = m.value("guidance", 1.0),
-                 .prior_guidance = m.value("prior_guidance", 1.0)};
+                 .prior_guidance = m.value("prior_guidance", 1.0),
+                 .image_size = m.value("image_size", int64_t{0}),
+                 .trained_steps = m.value("trained_steps", int64_t{0})};
     if (m.contains("p_data")) s.p_dog = m["p_data"].at("dog").get<double>(), s.p_car = m["p_data"].at("car").get<double>();
     return s;
 }
@@ -110,10 +118,12 @@ std::string summarize(const std::vector<std::string>& paths) {
     std::map<std::pair<RunSetting, std::string>, Figures> figures;
     std::set<std::string> samplers;
     std::set<int64_t> samples;
+    std::set<std::pair<int64_t, int64_t>> budgets; // (image size, trained steps)
     for (const std::string& path : paths) {
         const nlohmann::json m = read_metrics(path);
         try {
             const RunSetting setting = run_setting(m);
+            budgets.insert({setting.image_size, setting.trained_steps});
             samplers.insert(m.value("sampler", "?"));
             samples.insert(m.value("num_samples_per_z2", int64_t{0}));
             for (const auto& [z2, e] : m["per_z2"].items()) collect(figures[{setting, z2}], e);
@@ -122,22 +132,30 @@ std::string summarize(const std::vector<std::string>& paths) {
         }
     }
     // Runs evaluated differently are still summarised, but the header says so.
-    std::string text = fmt::format("{} metrics files, {} samples per z2, {}; mean ± standard deviation over runs\n\n",
-                                   paths.size(), fmt::join(samples, " / "), fmt::join(samplers, " / "));
+    // One image size and budget for all: said once in the header, not in every row.
+    const bool budget_per_row = budgets.size() > 1;
+    std::string budget;
+    if (budgets.size() == 1 && budgets.begin()->first > 0)
+        budget = fmt::format(", {}×{} images, {} training steps", budgets.begin()->first, budgets.begin()->first,
+                             budgets.begin()->second);
+    std::string text = fmt::format("{} metrics files{}, {} samples per z2, {}; mean ± standard deviation over runs\n\n",
+                                   paths.size(), budget, fmt::join(samples, " / "), fmt::join(samplers, " / "));
     text += "| model | z2 | runs | recognised (classifier) | classifier coverage | classifier H / KL (nats) "
-            "| students' coverage | students' H / KL (nats) | near-mode | prior z1 H / KL |\n";
-    text += "|---|---|---|---|---|---|---|---|---|---|\n";
+            "| students' coverage | students' H / KL (nats) | near-mode | prior z1 H / KL "
+            "| nearest reference agrees with the classifier |\n";
+    text += "|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& [key, f] : figures) {
         const auto& [setting, z2] = key;
         const std::string prior = f.count("prior_h")
             ? fmt::format("{} / {}", mean_and_spread(f.at("prior_h"), 3), mean_and_spread(f.at("prior_kl"), 3))
             : "—";
-        text += fmt::format("| {} | {} | {} | {} % | {} | {} / {} | {} | {} / {} | {} % | {} |\n",
-                            setting_label(setting), z2, f.at("recognised").size(),
+        const std::string agree = f.count("agree") ? figure(f, "agree", 0, 100.0) + " %" : "—";
+        text += fmt::format("| {} | {} | {} | {} % | {} | {} / {} | {} | {} / {} | {} % | {} | {} |\n",
+                            setting_label(setting, budget_per_row), z2, f.at("recognised").size(),
                             mean_and_spread(f.at("recognised"), 0, 100.0), figure(f, "cls_cover", 1),
                             figure(f, "cls_h", 3), figure(f, "cls_kl", 3),
                             mean_and_spread(f.at("cover"), 1), mean_and_spread(f.at("h"), 3),
-                            mean_and_spread(f.at("kl"), 3), mean_and_spread(f.at("near"), 0, 100.0), prior);
+                            mean_and_spread(f.at("kl"), 3), mean_and_spread(f.at("near"), 0, 100.0), prior, agree);
     }
     return text;
 }
@@ -148,17 +166,20 @@ RunFigures run_figures(const nlohmann::json& m, const std::string& path) {
     try {
         RunFigures r;
         r.setting = run_setting(m);
-        double share = 0.0, kl = 0.0;
+        r.trained_minutes = m.value("trained_seconds", 0.0) / 60.0;
+        double share = 0.0, kl = 0.0, students_kl = 0.0;
         int z2_count = 0, kl_count = 0;
         for (const auto& [z2, e] : m.at("per_z2").items()) {
             const nlohmann::json& c = e.at("classifier");
             share += c.at("recognisable_share").get<double>(), ++z2_count;
+            students_kl += e.at("kl_nats").get<double>();
             if (c.contains("kl_nats")) kl += c["kl_nats"].get<double>(), ++kl_count;
             if (z2 == "animal" && c.at("recognisable").get<double>() > 0)
                 r.p_model_dog = c.at("recognised_modes").at("dog").get<double>() / c["recognisable"].get<double>();
         }
         if (z2_count == 0) throw UsageError(fmt::format("{} has no per_z2 figures", path));
         r.recognised_share = share / z2_count;
+        r.students_kl = students_kl / z2_count;
         if (kl_count > 0) r.classifier_kl = kl / kl_count;
         return r;
     } catch (const nlohmann::json::exception& e) {
@@ -267,10 +288,33 @@ std::vector<PointSeries> imbalance_series(const std::vector<RunFigures>& runs) {
     return series;
 }
 
+std::vector<PointSeries> learning_curve_series(const std::vector<RunFigures>& runs) {
+    // (the setting without its budget) -> trained steps -> the runs at that budget
+    std::map<RunSetting, std::map<int64_t, std::vector<const RunFigures*>>> curves;
+    for (const RunFigures& r : runs) {
+        RunSetting curve = r.setting;
+        curve.trained_steps = 0;
+        curves[curve][r.setting.trained_steps].push_back(&r);
+    }
+    std::vector<PointSeries> series;
+    for (const auto& [curve, budgets] : curves) {
+        PointSeries line{.name = setting_label(curve, true, "x"), .colour = series_colour(series.size()), .points = {}};
+        for (const auto& [steps, at] : budgets) {
+            std::vector<double> minutes, share;
+            for (const RunFigures* r : at) minutes.push_back(r->trained_minutes), share.push_back(r->recognised_share);
+            const MeanSd x = mean_sd(minutes), y = mean_sd(share);
+            line.points.push_back({.x = x.mean, .y = y.mean, .x_error = x.sd, .y_error = y.sd,
+                                   .label = fmt::format("{}", steps)});
+        }
+        series.push_back(std::move(line));
+    }
+    return series;
+}
+
 SummaryPlots write_summary_plots(const std::vector<std::string>& paths, const std::string& prefix) {
     std::vector<RunFigures> runs;
     for (const std::string& path : paths) runs.push_back(run_figures(read_metrics(path), path));
-    SummaryPlots out{prefix + "_quality_diversity.png", prefix + "_imbalance.png"};
+    SummaryPlots out{prefix + "_quality_diversity.png", prefix + "_imbalance.png", prefix + "_learning_curve.png"};
     write_png(out.quality_diversity,
               point_plot(quality_diversity_series(runs),
                          {.title = "QUALITY AND DIVERSITY UNDER GUIDANCE",
@@ -281,6 +325,12 @@ SummaryPlots write_summary_plots(const std::vector<std::string>& paths, const st
                                          .x_label = "P_DATA(DOG | ANIMAL)",
                                          .y_label = "P_MODEL(DOG | ANIMAL) OF THE CLASSIFIER'S RECOGNISED SAMPLES, BARS: SD OVER SEEDS",
                                          .diagonal = true, .x_min = 0.0, .x_max = 1.0, .y_min = 0.0, .y_max = 1.0}));
+    write_png(out.learning_curve,
+              point_plot(learning_curve_series(runs),
+                         {.title = "LEARNING CURVE",
+                          .x_label = "TRAINING MINUTES (WALL CLOCK, AS RECORDED IN THE CHECKPOINT)",
+                          .y_label = "RECOGNISED SHARE (MEAN OVER Z2), POINTS LABELLED WITH TRAINED STEPS, BARS: SD OVER SEEDS",
+                          .y_min = 0.0, .y_max = 1.0}));
     return out;
 }
 

@@ -70,6 +70,15 @@ std::string with_suffix(const std::string& checkpoint, const std::string& suffix
     return (p.parent_path() / (p.stem().string() + suffix)).string();
 }
 
+}  // namespace
+
+std::string snapshot_path(const std::string& checkpoint, int64_t epoch) {
+    std::filesystem::path p(checkpoint);
+    return (p.parent_path() / fmt::format("{}_epoch{}{}", p.stem().string(), epoch, p.extension().string())).string();
+}
+
+namespace {
+
 TrainOptions prepared(TrainOptions o) {
     if (o.output.empty()) o.output = default_checkpoint_path(o.model.kind);
     o.model.validate();
@@ -97,6 +106,9 @@ void TrainOptions::validate() const {
     if (!(grad_clip >= 0.0f && std::isfinite(grad_clip)))
         throw UsageError(fmt::format("--grad_clip {} is impossible (valid: 0 = off, or a finite norm > 0)", grad_clip));
     if (checkpoint_every < 1) throw UsageError("--checkpoint_every must be >= 1");
+    if (snapshot_every < 0 || snapshot_every > epochs)
+        throw UsageError(fmt::format("--snapshot_every {} is impossible (valid: 0 = off, or 1 … --epochs ({}))",
+                                     snapshot_every, epochs));
     if (!(min_snr_gamma >= 0.0f && std::isfinite(min_snr_gamma)))
         throw UsageError(fmt::format("--min_snr {} is impossible (valid: 0 = off, or a finite gamma > 0)", min_snr_gamma));
     if (!(colour_weight >= 0.0f && std::isfinite(colour_weight)))
@@ -209,6 +221,13 @@ void Trainer::save() {
     log_.write_plot(result_.loss_plot, options_.model.kind);
 }
 
+// A copy of the checkpoint just saved, under the epoch's name (its own atomic write).
+void Trainer::save_snapshot_if_due() {
+    if (options_.snapshot_every == 0 || state_.epoch % options_.snapshot_every != 0) return;
+    state_.generator_state = gen_.state();
+    save_checkpoint(snapshot_path(options_.output, state_.epoch), *model_, ema_.get(), optimizer_.get(), state_);
+}
+
 TrainResult Trainer::run() {
     SignalScope signals;
     Progress progress(fmt::format("train {}", to_string(options_.model.kind)), total_steps_);
@@ -216,10 +235,12 @@ TrainResult Trainer::run() {
     int64_t epoch_loss_count = 0;
     const auto start = std::chrono::steady_clock::now();
     const int64_t first_step = state_.step;
+    const double seconds_before = state_.seconds; // a resumed run's earlier training time
     model_->train();
     while (state_.step < total_steps_) {
         const StepReport r = step();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        state_.seconds = seconds_before + seconds;
         const double images_per_second =
             seconds > 0 ? double((state_.step - first_step) * options_.batch_size) / seconds : 0.0;
         log_.add({state_.step, epoch_of(state_.step), r.loss, r.prior_loss, r.decoder_loss, r.learning_rate, r.grad_norm,
@@ -234,6 +255,7 @@ TrainResult Trainer::run() {
             result_.final_loss = epoch_loss_sum / double(epoch_loss_count);
             epoch_loss_sum = 0.0, epoch_loss_count = 0;
             if (checkpoint_due()) save();
+            save_snapshot_if_due();
         }
         if (const int signal_number = g_signal) {
             save();

@@ -38,6 +38,10 @@ struct TrainOptions {
     std::string output;           // checkpoint path (default checkpoints/model_a|b.safetensors)
     bool resume = false;          // continue from `output`
     int64_t checkpoint_every = 1; // epochs between checkpoints
+    // Every this many epochs (0 = never) a copy of the checkpoint is also kept as
+    // <output stem>_epoch<E>.safetensors: the points of a learning curve (hd evaluate each,
+    // then hd summarize --plot).
+    int64_t snapshot_every = 0;
     bool quiet = false;           // no progress line
 
     /// UsageError naming the option and its valid range for anything impossible.
@@ -86,6 +90,7 @@ private:
     void record_settings();
     int64_t epoch_of(int64_t step) const;
     bool checkpoint_due() const;
+    void save_snapshot_if_due();
 
     TrainOptions options_;
     Generator gen_;
@@ -99,6 +104,10 @@ private:
     LossLog log_;
     TrainResult result_;
 };
+
+/// Where Trainer keeps the snapshot of `epoch`: checkpoints/model_a.safetensors, 10 ->
+/// checkpoints/model_a_epoch10.safetensors.
+std::string snapshot_path(const std::string& checkpoint, int64_t epoch);
 
 /// Trainer(options).run(): what `hd train` does.
 TrainResult train_model(const TrainOptions& options);

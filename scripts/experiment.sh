@@ -16,6 +16,10 @@
 #                     = 0.5, 0.7, 0.9 (one training each), trained with condition dropout
 #                     0.1 as above, sampled unguided and at w = 3 (B also with its prior
 #                     at w = 3)
+#            learning_curve  A and B with `hd train --epochs 50` at 32×32 and at 64×64 (one
+#                     training each), evaluated at epochs 10, 20, 30, 40 and 50 (hd train
+#                     --snapshot_every 10 keeps those checkpoints): the summary's
+#                     learning-curve plot, recognised share against training minutes
 #            tiny     seconds-long runs of tiny models (what the tests submit)
 #   SEEDS    training seeds (default: 0 1 2)
 #
@@ -42,7 +46,7 @@
 # evaluations (256 samples per z2; evaluation/<model>[_w<w>[_prior]]/ when a setting
 # samples several ways), runs/<setting>/summary.md (`hd summarize`: one row per model,
 # sampling setting, p_data and z2) and its plots summary_quality_diversity.png and
-# summary_imbalance.png (`hd summarize --plot`). Expects a built tree
+# summary_imbalance.png, summary_learning_curve.png (`hd summarize --plot`). Expects a built tree
 # (scripts/demo.sh or scripts/test.sh builds one).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -66,6 +70,8 @@ samples=256
 evaluate_flags=()
 demo_budget=(--image_size 32 --epochs 32 --epoch_size 6400)
 dropout=""           # condition dropout of A's denoiser and B's decoder (B's prior gets the same); "" = none
+snapshots=()         # epochs whose snapshot is evaluated too (hd train --snapshot_every)
+classifier_per_variant=""  # set when variants differ in image size: one evaluation classifier per size
 # Sampling settings, "suffix:flags" — the suffix names the evaluation folder; flat_/b_ per model.
 flat_sampling=(":")
 b_sampling=(":")
@@ -88,12 +94,23 @@ case "$setting" in
     budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 3
     variants=(p0.5 p0.7 p0.9)
     variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9") ;;
+  learning_curve)
+    budget=(--epochs 50 --snapshot_every 10); snapshots=(10 20 30 40); classifier_per_variant=1
+    variants=(s32 s64)
+    variant_flags=("--image_size 32" "--image_size 64") ;;
   tiny) budget=() ;;
-  *) echo "experiment.sh: unknown setting '${setting}' (valid: demo, handout, guidance, guidance_sweep, imbalance, tiny)" >&2
+  *) echo "experiment.sh: unknown setting '${setting}' (valid: demo, handout, guidance, guidance_sweep, imbalance, learning_curve, tiny)" >&2
      exit 2 ;;
 esac
 if [ "$setting" = tiny ] || [ "${HD_BUDGET:-}" = tiny ]; then
-  budget=(--image_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50 --epochs 1 --epoch_size 32 --batch_size 16)
+  budget=(--base_channels 8 --embedding_dim 16 --timesteps 50 --epoch_size 32 --batch_size 16)
+  if [ ${#snapshots[@]} -gt 0 ]; then budget+=(--epochs 2 --snapshot_every 1); snapshots=(1); else budget+=(--epochs 1); fi
+  # The image size: 16, or the setting's two sizes brought down to 16 and 32.
+  if [ -n "$classifier_per_variant" ]; then
+    variants=(s16 s32); variant_flags=("--image_size 16" "--image_size 32")
+  else
+    budget+=(--image_size 16)
+  fi
   samples=3
   evaluate_flags=(--ddim_steps 3 --classifier_steps 5)
 elif [ -n "${HD_BUDGET:-}" ]; then
@@ -118,6 +135,12 @@ checkpoint_name() { [ "$1" = flat ] && echo model_a || echo model_b; }
 samplings() { if [ "$1" = flat ]; then printf '%s\n' "${flat_sampling[@]}"; else printf '%s\n' "${b_sampling[@]}"; fi; }
 # The folder of a seed's variant.
 folder() { echo "$out/seed$1${2:+/$2}"; }
+# The checkpoints a task evaluates, "suffix:path" per line: the trained one and its snapshots.
+checkpoints() { # DIR NAME
+  echo ":$1/$2.safetensors"
+  local epoch
+  for epoch in ${snapshots[@]+"${snapshots[@]}"}; do echo "_epoch$epoch:$1/$2_epoch$epoch.safetensors"; done
+}
 
 run_task() {
   local k=$1
@@ -138,27 +161,34 @@ run_task() {
     "$hd" train --model "$model" ${budget[@]+"${budget[@]}"} ${extra[@]+"${extra[@]}"} --seed "$seed" \
       --output "$checkpoint" --quiet
   fi
-  while IFS= read -r sampling; do
-    suffix=${sampling%%:*}
-    read -r -a flags <<<"${sampling#*:}"
-    echo "== task $k: seed $seed, evaluating $name${variants[$v]:+ (${variants[$v]})} ${flags[*]:-unguided}"
-    # One evaluation classifier for every run of a setting (trained once, then cached).
-    "$hd" evaluate --model_path "$checkpoint" --num_samples "$samples" --quiet ${flags[@]+"${flags[@]}"} \
-      ${evaluate_flags[@]+"${evaluate_flags[@]}"} --classifier_cache "$out/mode_classifier.safetensors" \
-      --output_dir "$dir/evaluation/$name$suffix"
-  done < <(samplings "$model")
+  # One evaluation classifier for every run of a setting (trained once, then cached), or
+  # one per image size.
+  local classifier="$out/mode_classifier${classifier_per_variant:+_${variants[$v]}}.safetensors" evaluated path
+  while IFS= read -r evaluated; do
+    path=${evaluated#*:}
+    while IFS= read -r sampling; do
+      suffix=${sampling%%:*}
+      read -r -a flags <<<"${sampling#*:}"
+      echo "== task $k: seed $seed, evaluating $(basename "$path")${variants[$v]:+ (${variants[$v]})} ${flags[*]:-unguided}"
+      "$hd" evaluate --model_path "$path" --num_samples "$samples" --quiet ${flags[@]+"${flags[@]}"} \
+        ${evaluate_flags[@]+"${evaluate_flags[@]}"} --classifier_cache "$classifier" \
+        --output_dir "$dir/evaluation/$name$suffix${evaluated%%:*}"
+    done < <(samplings "$model")
+  done < <(checkpoints "$dir" "$name")
 }
 
 # One table over every evaluation of the setting (hd summarize groups them by model,
 # guidance and p_data) and its two plots.
 summarize() {
-  local files=() seed v model sampling
+  local files=() seed v model sampling evaluated
   for seed in "${seeds[@]}"; do
     for v in "${!variants[@]}"; do
       for model in "${models[@]}"; do
-        while IFS= read -r sampling; do
-          files+=("$(folder "$seed" "${variants[$v]}")/evaluation/$(checkpoint_name "$model")${sampling%%:*}/metrics.json")
-        done < <(samplings "$model")
+        while IFS= read -r evaluated; do
+          while IFS= read -r sampling; do
+            files+=("$(folder "$seed" "${variants[$v]}")/evaluation/$(checkpoint_name "$model")${sampling%%:*}${evaluated%%:*}/metrics.json")
+          done < <(samplings "$model")
+        done < <(checkpoints "$(folder "$seed" "${variants[$v]}")" "$(checkpoint_name "$model")")
       done
     done
   done

@@ -17,7 +17,9 @@ ImageDenoiser::ImageDenoiser(const ImageDenoiserOptions& opts, Generator& gen) :
                                                                       .out_channels = opts.image_channels,
                                                                       .base_channels = opts.base_channels,
                                                                       .embedding_dim = opts.embedding_dim,
-                                                                      .groups = opts.groups},
+                                                                      .groups = opts.groups,
+                                                                      .levels = opts.unet_levels,
+                                                                      .colour_path = opts.colour_path},
                                                           gen));
 }
 

@@ -19,10 +19,12 @@ namespace hd {
 
 struct ImageDenoiserOptions {
     int64_t image_channels = 3;
-    int64_t base_channels = 32;  // C of the UNet
-    int64_t embedding_dim = 128; // E
+    int64_t base_channels = 16;  // C of the UNet (what hd train uses)
+    int64_t embedding_dim = 64;  // E
     int64_t condition_dim = 2;   // D
     int64_t groups = 8;          // GroupNorm groups in the UNet
+    int64_t unet_levels = 3;     // levels of the UNet (nn/unet.h)
+    bool colour_path = false;    // the UNet's learned gain on x_t's mean colour (nn/unet.h)
 };
 
 /// ε_θ(x_t, t, c) for images: model A conditions on one-hot z2, model B's decoder on z1.
@@ -42,7 +44,7 @@ public:
 struct LatentPriorOptions {
     int64_t latent_dim = 2;      // L
     int64_t condition_dim = 2;   // D
-    int64_t embedding_dim = 128; // E
+    int64_t embedding_dim = 64;  // E (what hd train uses)
     int64_t hidden_features = 256;
     int64_t hidden_layers = 3;
 };

@@ -53,6 +53,50 @@ TEST_CASE("ModelConfig::validate names the bound it enforces", "[experiment][che
     c = ModelConfig{};
     c.schedule = "sigmoid";
     CHECK_THROWS_WITH(c.validate(), Contains("valid: linear, cosine"));
+    c = ModelConfig{};
+    c.image_size = 36, c.unet_levels = 4;
+    CHECK_THROWS_WITH(c.validate(), Contains("a 4-level UNet needs an image size divisible by 8 (got 36)"));
+    c.unet_levels = 2;
+    CHECK_THROWS_WITH(c.validate(), Contains("UNet levels 2 is impossible (valid: 3 … 8"));
+    c = ModelConfig{};
+    c.image_size = 64, c.base_channels = 8; // the top level would be 4 wide, less than 8 groups
+    CHECK_THROWS_WITH(c.validate(), Contains("top level is 4 channels wide (C/2)") && Contains("--unet_levels"));
+}
+
+TEST_CASE("the UNet's depth follows the image size unless given, and the checkpoint stores the one used",
+          "[experiment][checkpoint]") {
+    CHECK(default_unet_levels(16) == 3);
+    CHECK(default_unet_levels(32) == 3);
+    CHECK(default_unet_levels(48) == 3); // a fourth level would end at 6×6
+    CHECK(default_unet_levels(64) == 4);
+    CHECK(default_unet_levels(128) == 5);
+    ModelConfig c;
+    c.image_size = 64;
+    CHECK(c.levels_used() == 4);
+    CHECK(c.to_metadata().at("unet_levels") == "4");
+    c.unet_levels = 3;
+    CHECK(c.to_metadata().at("unet_levels") == "3");
+    Generator gen(3);
+    c.unet_levels = 0, c.base_channels = 16, c.embedding_dim = 16;
+    DiffusionModel model(c, gen);
+    const UNet& unet = *model.image_model->unet;
+    CHECK(unet.widths() == std::vector<int64_t>{8, 16, 32, 64});
+    CHECK(unet.conv_in->weight.shape() == Shape{8, 3, 3, 3});
+    CHECK(unet.res[3]->conv1->weight.shape() == Shape{64, 32, 3, 3}); // res4 at 8×8
+    CHECK(unet.up[0]->conv1->weight.shape() == Shape{8, 24, 3, 3});  // up1: 16 up + 8 skip -> 8
+    CHECK_FALSE(unet.colour_gain);
+    CHECK(c.to_metadata().at("colour_path") == "0");
+    c.colour_path = true;
+    CHECK(c.to_metadata().at("colour_path") == "1");
+    CHECK(DiffusionModel(c, gen).image_model->unet->colour_gain);
+    std::map<std::string, std::string> metadata = c.to_metadata();
+    CHECK(ModelConfig::from_metadata(metadata, "m").colour_path);
+    metadata.erase("colour_path"), metadata.erase("unet_levels"); // a checkpoint from before both keys
+    const ModelConfig old = ModelConfig::from_metadata(metadata, "m");
+    CHECK_FALSE(old.colour_path);
+    CHECK(old.levels_used() == 3);
+    metadata["colour_path"] = "2";
+    CHECK_THROWS_WITH(ModelConfig::from_metadata(metadata, "m"), Contains("'colour_path' = 2 is neither 0 nor 1"));
 }
 
 TEST_CASE("a loaded checkpoint of the wrong kind, or none at all, is refused", "[experiment][checkpoint]") {

@@ -102,6 +102,33 @@ TEST_CASE("the imbalance series: p_model(dog) against p_data(dog) per model and 
     CHECK(imbalance_series({runs[5]}).size() == 1);
 }
 
+TEST_CASE("the learning curve: recognised share against minutes, one point per budget, one series per model and size",
+          "[experiment][summary]") {
+    auto at = [](const std::string& kind, int64_t size, int64_t steps, double minutes, double share) {
+        RunFigures r = run(kind, 1, 1, 0.1, share);
+        r.setting.image_size = size, r.setting.trained_steps = steps, r.trained_minutes = minutes;
+        return r;
+    };
+    const std::vector<RunFigures> runs = {
+        at("flat", 64, 2560, 4.0, 0.30), at("flat", 64, 2560, 5.0, 0.40), // two seeds at one budget
+        at("flat", 64, 12800, 20.0, 0.90),
+        at("hierarchical", 64, 12800, 22.0, 0.95),
+        at("flat", 32, 12800, 6.0, 0.92),
+    };
+    const std::vector<PointSeries> series = learning_curve_series(runs);
+    REQUIRE(series.size() == 3);
+    const PointSeries& a64 = named(series, "A (flat), 64x64");
+    REQUIRE(a64.points.size() == 2);
+    CHECK(a64.points[0].label == "2560");
+    CHECK(a64.points[0].x == Approx(4.5).margin(1e-12));
+    CHECK(a64.points[0].x_error == Approx(0.7071068).margin(1e-6));
+    CHECK(a64.points[0].y == Approx(0.35).margin(1e-12));
+    CHECK(a64.points[1].label == "12800");
+    CHECK(a64.points[1].y == Approx(0.90).margin(1e-12));
+    CHECK(named(series, "A (flat), 32x32").points.size() == 1);
+    CHECK(named(series, "B (hierarchical), 64x64").points[0].x == Approx(22.0).margin(1e-12));
+}
+
 TEST_CASE("run_figures reads a metrics.json, and files from before the guidance keys read as unguided at 0.5/0.5",
           "[experiment][summary]") {
     const RunFigures r = run_figures(metrics("hierarchical", 3, 2, 0.8, 6, 8), "m.json");
@@ -114,6 +141,14 @@ TEST_CASE("run_figures reads a metrics.json, and files from before the guidance 
     CHECK(*r.classifier_kl == Approx(0.3).margin(1e-12)); // mean of 0.2 and 0.4
     REQUIRE(r.p_model_dog);
     CHECK(*r.p_model_dog == Approx(0.75).margin(1e-12)); // 6 dogs of 8 recognised
+    CHECK(r.setting.image_size == 0); // not recorded in this file
+    CHECK(r.students_kl == Approx(0.1).margin(1e-12));
+    nlohmann::json timed = metrics("flat", 1, 1, 0.5, 4, 8);
+    timed["image_size"] = 64, timed["trained_steps"] = 12800, timed["trained_seconds"] = 900.0;
+    const RunFigures t = run_figures(timed, "timed.json");
+    CHECK(t.setting.image_size == 64);
+    CHECK(t.setting.trained_steps == 12800);
+    CHECK(t.trained_minutes == Approx(15.0).margin(1e-12));
 
     nlohmann::json old = metrics("flat", 1, 1, 0.5, 4, 8);
     old.erase("guidance"), old.erase("prior_guidance"), old.erase("p_data");
@@ -139,11 +174,17 @@ TEST_CASE("hd summarize groups runs by guidance and p_data, and writes both plot
     CHECK_THAT(table, Contains("| A (flat) | animal | 2 |"));
     CHECK_THAT(table, Contains("| A (flat), w = 3 | animal | 2 |"));
     CHECK_THAT(table, Contains("| A (flat), w = 3, p_data dog=0.9,car=0.5 | vehicle | 2 |"));
+    // Runs of different sizes or budgets are not averaged together.
+    nlohmann::json longer = metrics("flat", 1, 1, 0.5, 4, 8);
+    longer["image_size"] = 64, longer["trained_steps"] = 12800;
+    write_file_atomic(dir.file("longer.json"), longer.dump());
+    CHECK_THAT(summarize({paths[0], dir.file("longer.json")}), Contains("| A (flat), 64×64, 12800 steps | animal | 1 |"));
 
     const SummaryPlots plots = write_summary_plots(paths, dir.file("sweep"));
     CHECK(plots.quality_diversity == dir.file("sweep_quality_diversity.png"));
     CHECK(plots.imbalance == dir.file("sweep_imbalance.png"));
-    for (const std::string& png : {plots.quality_diversity, plots.imbalance}) {
+    CHECK(plots.learning_curve == dir.file("sweep_learning_curve.png"));
+    for (const std::string& png : {plots.quality_diversity, plots.imbalance, plots.learning_curve}) {
         const RgbImage image = read_png(png);
         CHECK(image.width == PointPlotOptions{}.width);
         // Something was drawn in the series' colours, not just the frame.

@@ -75,6 +75,30 @@ TEST_CASE("run() trains to the planned step and writes checkpoint, CSV and plot"
     CHECK(load_checkpoint(result.checkpoint).state.epoch == 2);
 }
 
+TEST_CASE("snapshots keep the checkpoint of every Nth epoch, and the checkpoint records the training time",
+          "[experiment][trainer]") {
+    if (homework_is_stubbed()) {
+        WARN("Parts 1–5 are stubs: the Trainer cannot run");
+        return;
+    }
+    TempFolder dir;
+    TrainOptions o = tiny_training(ModelKind::flat, dir.file("a.safetensors"), 3);
+    o.snapshot_every = 2;
+    train_model(o);
+    CHECK(snapshot_path(dir.file("a.safetensors"), 2) == dir.file("a_epoch2.safetensors"));
+    const LoadedCheckpoint snapshot = load_checkpoint(dir.file("a_epoch2.safetensors"));
+    CHECK(snapshot.state.epoch == 2);
+    CHECK(snapshot.state.step == 4);
+    CHECK_FALSE(std::filesystem::exists(dir.file("a_epoch1.safetensors")));
+    CHECK_FALSE(std::filesystem::exists(dir.file("a_epoch3.safetensors")));
+    const LoadedCheckpoint last = load_checkpoint(dir.file("a.safetensors"));
+    CHECK(last.state.seconds > 0.0);
+    CHECK(last.state.seconds >= snapshot.state.seconds);
+
+    o.snapshot_every = 4; // more than --epochs
+    CHECK_THROWS_WITH(Trainer(o), Contains("--snapshot_every 4 is impossible (valid: 0 = off, or 1 … --epochs (3))"));
+}
+
 TEST_CASE("a resumed Trainer continues from the saved step and refuses a finished run", "[experiment][trainer]") {
     if (homework_is_stubbed()) {
         WARN("Parts 1–5 are stubs: the Trainer cannot run");

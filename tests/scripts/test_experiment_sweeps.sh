@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# test_experiment_sweeps.sh HD_BINARY — scripts/experiment.sh's guidance_sweep and
-# imbalance settings at HD_BUDGET=tiny, run locally for one seed: every task trains and
+# test_experiment_sweeps.sh HD_BINARY — scripts/experiment.sh's guidance_sweep, imbalance
+# and learning_curve settings at HD_BUDGET=tiny, run locally for one seed: every task trains and
 # evaluates what the setting says (dropout for both networks of B, p_data per variant,
-# each guidance weight, B's prior guided too), and the summary has its rows and both plots.
+# each guidance weight, B's prior guided too, snapshots and a classifier per image size),
+# and the summary has its rows and plots.
 set -euo pipefail
 hd_binary=$1
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -32,4 +33,15 @@ has "$out/seed0/p0.7/evaluation/model_b_w1/metrics.json" '"car": 0.7'
 has "$out/summary.md" "| B (hierarchical), w = 3, prior w = 3, p_data dog=0.9,car=0.9 | animal | 1 |"
 has "$out/summary.md" "| A (flat), p_data dog=0.7,car=0.7 | vehicle | 1 |"
 [ -s "$out/summary_imbalance.png" ] || fail "no $out/summary_imbalance.png"
-echo "PASSED: guidance_sweep (17 evaluations) and imbalance (15) at the tiny budget, with their summaries and plots"
+
+run learning_curve 0
+out=$work/learning_curve_tiny
+[ -f "$out/seed0/s32/model_b_epoch1.safetensors" ] || fail "no snapshot of model B at epoch 1"
+has "$out/seed0/s32/evaluation/model_b_epoch1/metrics.json" '"trained_steps": 2'
+has "$out/seed0/s16/evaluation/model_a/metrics.json" '"image_size": 16'
+has "$out/summary.md" "| A (flat), 16×16, 4 steps | animal | 1 |"
+has "$out/summary.md" "| B (hierarchical), 32×32, 2 steps | vehicle | 1 |"
+[ -f "$out/mode_classifier_s16.safetensors" ] && [ -f "$out/mode_classifier_s32.safetensors" ] ||
+  fail "no evaluation classifier per image size"
+[ -s "$out/summary_learning_curve.png" ] || fail "no $out/summary_learning_curve.png"
+echo "PASSED: guidance_sweep (17 evaluations), imbalance (15) and learning_curve (8) at the tiny budget, with their summaries and plots"
