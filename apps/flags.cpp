@@ -4,14 +4,16 @@
 namespace hd::cli {
 
 void add_model_flags(CLI::App& command, ModelConfig& c) {
-    command.add_option("--image_size,--image-size", c.image_size, "image size S (multiple of 4, >= 16)")->capture_default_str();
+    command.add_option("--image_size,--image-size", c.image_size, "image size S (multiple of 4, >= 16; 64 or 32)")
+        ->capture_default_str();
     command.add_option("--base_channels,--base-channels", c.base_channels, "UNet base channels C")->capture_default_str();
     command.add_option("--unet_levels,--unet-levels", c.unet_levels,
                        "UNet levels L; each extra level above 3 sits on top at half the width (0 = follow S, "
                        "down to 8x8: 3 at 32, 4 at 64)")
         ->capture_default_str();
     command.add_flag("--colour_path,!--no-colour_path", c.colour_path,
-                     "UNet: add a learned gain (from t and the condition) on x_t's mean colour to the output");
+                     "UNet: add a learned gain (from t and the condition) on x_t's mean colour to the output")
+        ->capture_default_str();
     command.add_option("--embedding_dim,--embedding-dim", c.embedding_dim, "time/condition embedding width E")->capture_default_str();
     command.add_option("--schedule", c.schedule, "noise schedule: linear | cosine")->capture_default_str();
     command.add_option("--timesteps", c.timesteps, "diffusion steps T")->capture_default_str();

@@ -31,11 +31,12 @@ std::string settings_paragraph(const DemoOptions& o, double minutes) {
     const TrainOptions& t = o.train;
     return fmt::format("Model A (flat) and model B (hierarchical) trained with the same settings: {} epochs of {} images, "
                        "batch {}, Adam lr {} ({} schedule), EMA {}, loss weights Min-SNR-{} and colour {}, images {}×{}, "
-                       "UNet C={}, E={}, T={} ({} schedule), p_data {}, condition dropout {} (B's prior: {}). "
+                       "UNet C={}, E={}{}, T={} ({} schedule), p_data {}, condition dropout {} (B's prior: {}). "
                        "Whole run: {:.1f} minutes on this machine.\n\n",
                        t.epochs, t.epoch_size, t.batch_size, t.learning_rate, t.lr_schedule, t.ema_decay, t.min_snr_gamma,
                        t.colour_weight, t.model.image_size, t.model.image_size, t.model.base_channels,
-                       t.model.embedding_dim, t.model.timesteps, t.model.schedule,
+                       t.model.embedding_dim, t.model.colour_path ? " with the colour path" : "", t.model.timesteps,
+                       t.model.schedule,
                        p_data_spec(t.model.dataset_options()), t.model.condition_dropout,
                        t.model.prior_condition_dropout, minutes);
 }
@@ -102,6 +103,10 @@ TrainOptions demo_training() {
     TrainOptions t;
     t.epochs = 32;
     t.epoch_size = 6400;
+    // The demo's measured configuration (README, The demo): 32×32, the three-level UNet
+    // without the colour path, which the handout's 64×64 default adds.
+    t.model.image_size = 32;
+    t.model.colour_path = false;
     return t;
 }
 

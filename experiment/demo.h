@@ -10,8 +10,9 @@
 
 namespace hd {
 
-/// The demo's training budget per model: 32 epochs of 6,400 images, the largest that
-/// keeps the whole demo short on a CPU (the README says how long it takes and what it gives).
+/// The demo's training budget per model: 32 epochs of 6,400 images at 32×32, the largest
+/// that keeps the whole demo short on a CPU (the README says how long it takes and what it
+/// gives, and how that compares with the handout's 64×64 default).
 TrainOptions demo_training();
 
 struct DemoOptions {

@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace hd::grade {
 
 namespace {
@@ -104,6 +106,22 @@ std::string content_key(const std::string& text) {
     return fmt::format("{:016x}-{}", hash, text.size());
 }
 
+/// Every header a Part file can include (the framework's and homework/provided's), paths
+/// and contents: part of every cached object's key, so that an object compiled against
+/// older headers (another member layout of ImageDenoiser, say) is never linked against
+/// newer ones.
+std::string framework_headers(const fs::path& tree) {
+    std::vector<fs::path> headers;
+    for (const char* folder : {"autograd", "nn", "diffusion", "homework"})
+        for (const auto& entry : fs::recursive_directory_iterator(tree / folder))
+            if (entry.is_regular_file() && entry.path().extension() == ".h") headers.push_back(entry.path());
+    std::sort(headers.begin(), headers.end());
+    std::string text;
+    for (const fs::path& header : headers)
+        text += header.string() + '\0' + read_file_bounded(header.string(), kMaxSourceBytes) + '\0';
+    return text;
+}
+
 /// The compiler command the tree's own build uses for its homework files (target
 /// hd_homework), from compile_commands.json, without its output and input.
 std::vector<std::string> part_compile_command(const Workspace& work, const BuildInputs& inputs) {
@@ -127,9 +145,9 @@ std::vector<std::string> part_compile_command(const Workspace& work, const Build
 /// The object of `source` compiled with `command`: from the cache, or compiled (in the
 /// sandbox when `sandbox` is enabled) and then cached. Empty, with `log` set, when it does not compile.
 std::string compile(const std::vector<std::string>& command, const fs::path& source, const std::string& name,
-                    const Workspace& work, const Sandbox& sandbox, std::string& log) {
+                    const Workspace& work, const Sandbox& sandbox, const std::string& headers, std::string& log) {
     const std::string text = read_file_bounded(source.string(), kMaxSourceBytes);
-    std::string joined;
+    std::string joined = headers;
     for (const std::string& arg : command) joined += arg + '\n';
     const fs::path cached = work.cache / (content_key(joined + '\0' + text) + ".o");
     if (fs::exists(cached)) return read_file_bounded(cached.string(), kMaxObjectBytes);
@@ -159,7 +177,8 @@ std::string compile(const std::vector<std::string>& command, const fs::path& sou
 std::string stub_object(const std::vector<std::string>& command, const std::string& file, const Workspace& work,
                         const BuildInputs& inputs) {
     std::string log;
-    const std::string object = compile(command, inputs.tree / "homework" / file, "stub-" + file, work, Sandbox{}, log);
+    const std::string object =
+        compile(command, inputs.tree / "homework" / file, "stub-" + file, work, Sandbox{}, framework_headers(inputs.tree), log);
     if (object.empty()) throw BuildError("grade: the shipped stub homework/" + file + " does not compile:\n" + tail(log, 10));
     return object;
 }
@@ -204,6 +223,7 @@ void build_names(const Workspace& work, const BuildInputs& inputs) {
 std::map<std::string, FileState> prepare_objects(const Workspace& work, const BuildInputs& inputs,
                                                  const fs::path& submission, const Sandbox& sandbox) {
     const std::vector<std::string> command = part_compile_command(work, inputs);
+    const std::string headers = framework_headers(inputs.tree);
     const std::set<std::string> program = defined_symbols((work.build / "hd_grade_names").string());
     std::map<std::string, FileState> files;
     for (const std::string& file : student_files()) {
@@ -216,7 +236,7 @@ std::map<std::string, FileState> prepare_objects(const Workspace& work, const Bu
             files[file] = {true, "is larger than 4 MB"};
         } else {
             write_if_changed(work.root / "parts" / file, read_file_bounded((submission / file).string(), kMaxSourceBytes));
-            const std::string object = compile(command, work.root / "parts" / file, file, work, sandbox, log);
+            const std::string object = compile(command, work.root / "parts" / file, file, work, sandbox, headers, log);
             write_file_atomic((work.results / (file + ".compile.log")).string(), log);
             const fs::path staged = work.cache / ("checking-" + file + ".o");
             if (!object.empty()) write_file_atomic(staged.string(), object);

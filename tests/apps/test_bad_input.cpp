@@ -35,7 +35,9 @@ namespace {
 
 // Flags that keep a case cheap if hd wrongly accepts it and starts working.
 const std::string kSmallModel = "--base_channels 8 --embedding_dim 16 --timesteps 50 --quiet";
-const std::string kSmallTrain = "--epoch_size 16 --batch_size 16 " + kSmallModel;
+// {train}: a tiny training at 16×16; {train_sized}: the same for a case that names its own --image_size.
+const std::string kSmallTrainSized = "--epoch_size 16 --batch_size 16 " + kSmallModel;
+const std::string kSmallTrain = "--image_size 16 " + kSmallTrainSized;
 const std::string kSmallDemo = "--epoch_size 16 --batch_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50";
 const std::string kSmallEval = "--num_samples 2 --ddim_steps 2 --classifier_steps 5";
 
@@ -159,8 +161,8 @@ const std::vector<Case> kCases = {
     {"train --model flat --epochs 1e30 {train}", "--epochs 1e30"},
     {"train --model flat --epochs 99999999999999999999 {train}", "--epochs 99999999999999999999"},
     {"train --model flat --epochs 1.5 {train}", "--epochs 1.5"},
-    {"train --model flat --epochs 1 --image_size 99999999999999999999 {train}", "--image_size 99999999999999999999"},
-    {"train --model flat --epochs 1 --image_size 1024 {train}", "image size 1024 is impossible (valid: a multiple of 4"},
+    {"train --model flat --epochs 1 --image_size 99999999999999999999 {train_sized}", "--image_size 99999999999999999999"},
+    {"train --model flat --epochs 1 --image_size 1024 {train_sized}", "image size 1024 is impossible (valid: a multiple of 4"},
     {"train --model flat --epochs 1 --grad_clip nan {train}", "--grad_clip nan is impossible (valid:"},
     {"train --model flat --epochs 1 --lr inf {train}", "--lr inf is impossible (valid:"},
     {"train --model flat --epochs 1 --lr nan {train}", "--lr nan is impossible (valid:"},
@@ -173,8 +175,8 @@ const std::vector<Case> kCases = {
     {"train --model flat --epochs 1 --checkpoint_every 99999999999999999999 {train}", "--checkpoint_every 99999999999999999999"},
     {"train --model flat --epochs 1 --seed -1 {train}", "--seed -1"},
     {"train --model flat --epochs 1 --unet_levels 2 {train}", "UNet levels 2 is impossible (valid: 3"},
-    {"train --model flat --epochs 1 --image_size 36 --unet_levels 4 {train}", "a 4-level UNet needs an image size divisible by 8 (got 36)"},
-    {"train --model flat --epochs 1 --image_size 64 {train}", "top level is 4 channels wide (C/2)"},
+    {"train --model flat --epochs 1 --image_size 36 --unet_levels 4 {train_sized}", "a 4-level UNet needs an image size divisible by 8 (got 36)"},
+    {"train --model flat --epochs 1 --image_size 64 {train_sized}", "top level is 4 channels wide (C/2)"},
     {"train --model flat --epochs 2 --snapshot_every 3 {train}", "--snapshot_every 3 is impossible (valid: 0 = off, or 1"},
     {"train --model flat --epochs 1 --timesteps 0 --epoch_size 16 --batch_size 16 --quiet", "timesteps 0 is impossible (valid: 2"},
     {"train --model flat --epochs 1 --output {null} {train}", "not a regular file"},
@@ -280,7 +282,8 @@ const std::vector<Case> kCases = {
 // clang-format on
 
 std::string expand(std::string text, const Fixtures& fixtures) {
-    for (const auto& [key, value] : {std::pair<std::string, std::string>{"{null}", fixtures.null}, {"{train}", kSmallTrain}, {"{demo}", kSmallDemo}})
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"{null}", fixtures.null}, {"{train}", kSmallTrain},
+                                                   {"{train_sized}", kSmallTrainSized}, {"{demo}", kSmallDemo}})
         for (size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, key.size(), value);
     return text;
 }

@@ -259,8 +259,9 @@ TEST_CASE("hd summarize --plot draws the quality–diversity and imbalance plots
     Run run = hd("summarize a1.json a3.json b3.json --plot plots/sweep", dir.path);
     REQUIRE(run.exit_code == 0);
     CHECK_THAT(run.output, Catch::Contains("| A (flat), w = 3, p_data dog=0.9,car=0.5 | animal | 1 | 90 ± 0 % |"));
-    CHECK_THAT(run.output, Catch::Contains("wrote plots/sweep_quality_diversity.png and plots/sweep_imbalance.png"));
-    for (const char* png : {"plots/sweep_quality_diversity.png", "plots/sweep_imbalance.png"}) {
+    CHECK_THAT(run.output, Catch::Contains("wrote plots/sweep_quality_diversity.png, plots/sweep_imbalance.png and "
+                                                  "plots/sweep_learning_curve.png"));
+    for (const char* png : {"plots/sweep_quality_diversity.png", "plots/sweep_imbalance.png", "plots/sweep_learning_curve.png"}) {
         std::ifstream in(dir.path / png, std::ios::binary);
         std::string signature(8, '\0');
         in.read(signature.data(), 8);

@@ -71,13 +71,14 @@ TEST_CASE("the UNet's depth follows the image size unless given, and the checkpo
     CHECK(default_unet_levels(64) == 4);
     CHECK(default_unet_levels(128) == 5);
     ModelConfig c;
-    c.image_size = 64;
+    CHECK(c.image_size == 64); // the handout's size is the default
+    CHECK(c.colour_path);
     CHECK(c.levels_used() == 4);
     CHECK(c.to_metadata().at("unet_levels") == "4");
     c.unet_levels = 3;
     CHECK(c.to_metadata().at("unet_levels") == "3");
     Generator gen(3);
-    c.unet_levels = 0, c.base_channels = 16, c.embedding_dim = 16;
+    c.unet_levels = 0, c.base_channels = 16, c.embedding_dim = 16, c.colour_path = false;
     DiffusionModel model(c, gen);
     const UNet& unet = *model.image_model->unet;
     CHECK(unet.widths() == std::vector<int64_t>{8, 16, 32, 64});

@@ -127,6 +127,7 @@ TEST_CASE("hostile: a submission cannot #include the hidden tests", "[grader][ho
         {append("metrics.cpp", "\n#include \"" + secret + "/test_hidden_part3.cpp\"\n")},
         {"--hidden-tests", secret});
     REQUIRE(graded.exit_code == 0);
+    INFO(graded.tracker());
     CHECK(graded.score == Approx(40.0).margin(1e-6));
     CHECK_THAT(graded.tracker(), Catch::Contains("homework/metrics.cpp did not compile"));
     // Nothing of the hidden sources reaches what students see.
