@@ -4,8 +4,8 @@
 # over the seeds.
 #
 #   SETTING  demo     the demo's defaults: 32×32, 32 epochs of 6,400 images (6,400 steps)
-#            handout  the handout's command: 64×64, `hd train --epochs 50` (50 epochs of
-#                     hd train's default 1,024 images: 1,600 steps)
+#            handout  the handout's command: `hd train --epochs 50` with every default
+#                     (64×64, 50 epochs of 6,144 images: 9,600 steps)
 #            guidance model A only, at the demo's budget, trained with condition dropout 0.1
 #                     (classifier-free guidance), sampled with guidance weights 1, 2 and 4
 #            guidance_sweep  A and B at the demo's budget, trained with condition dropout
