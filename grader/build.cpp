@@ -175,10 +175,9 @@ std::string compile(const std::vector<std::string>& command, const fs::path& sou
 
 /// Compiles the shipped stub of `file` (trusted: it runs nowhere) and returns its object.
 std::string stub_object(const std::vector<std::string>& command, const std::string& file, const Workspace& work,
-                        const BuildInputs& inputs) {
+                        const BuildInputs& inputs, const std::string& headers) {
     std::string log;
-    const std::string object =
-        compile(command, inputs.tree / "homework" / file, "stub-" + file, work, Sandbox{}, framework_headers(inputs.tree), log);
+    const std::string object = compile(command, inputs.tree / "homework" / file, "stub-" + file, work, Sandbox{}, headers, log);
     if (object.empty()) throw BuildError("grade: the shipped stub homework/" + file + " does not compile:\n" + tail(log, 10));
     return object;
 }
@@ -227,7 +226,7 @@ std::map<std::string, FileState> prepare_objects(const Workspace& work, const Bu
     const std::set<std::string> program = defined_symbols((work.build / "hd_grade_names").string());
     std::map<std::string, FileState> files;
     for (const std::string& file : student_files()) {
-        const std::string stub = stub_object(command, file, work, inputs);
+        const std::string stub = stub_object(command, file, work, inputs, headers);
         write_file_atomic((work.cache / ("stub-" + file + ".o")).string(), stub);
         std::string chosen = stub, log;
         if (!fs::is_regular_file(submission / file)) {
