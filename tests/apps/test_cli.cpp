@@ -6,12 +6,14 @@
 // the homework Parts (training, sampling) accept one other outcome: in a student build
 // with those Parts still stubbed, `hd` must stop at once with the Part's message
 // (exit code 3) — that is checked instead.
+#include "tests/apps/checkpoint_contents.h"
 #include "tests/apps/hd_runner.h"
 
 #include <fstream>
 #include <sstream>
 
 namespace fs = std::filesystem;
+
 using namespace hd_test;
 
 TEST_CASE("an unknown model, z2 or sampler names the valid choices", "[cli]") {
@@ -105,10 +107,7 @@ TEST_CASE("resuming a run reproduces the uninterrupted run exactly", "[cli]") {
     Run resumed = hd("train --model flat --epochs 2 --resume --output resumed.safetensors " + flags, dir.path);
     REQUIRE(resumed.exit_code == 0);
 
-    auto read = [&](const char* name) {
-        std::ifstream in(dir.path / name, std::ios::binary);
-        return std::string(std::istreambuf_iterator<char>(in), {});
-    };
+    auto read = [&](const char* name) { return checkpoint_without_clock(dir.path / name); };
     auto losses = [&](const char* name) { // the loss column of the CSV, step by step
         std::ifstream in(dir.path / name);
         std::string line, column, all;
@@ -121,7 +120,7 @@ TEST_CASE("resuming a run reproduces the uninterrupted run exactly", "[cli]") {
         return all;
     };
     CHECK(losses("straight_loss.csv") == losses("resumed_loss.csv"));
-    CHECK(read("straight.safetensors") == read("resumed.safetensors")); // weights, EMA, optimizer: bit for bit
+    CHECK(read("straight.safetensors") == read("resumed.safetensors")); // weights, EMA, optimizer, metadata: bit for bit
 }
 
 TEST_CASE("hd judge compares the classifier with hand labels and refuses bad label files", "[cli]") {
