@@ -106,22 +106,6 @@ std::string content_key(const std::string& text) {
     return fmt::format("{:016x}-{}", hash, text.size());
 }
 
-/// Every header a Part file can include (the framework's and homework/provided's), paths
-/// and contents: part of every cached object's key, so that an object compiled against
-/// older headers (another member layout of ImageDenoiser, say) is never linked against
-/// newer ones.
-std::string framework_headers(const fs::path& tree) {
-    std::vector<fs::path> headers;
-    for (const char* folder : {"autograd", "nn", "diffusion", "homework"})
-        for (const auto& entry : fs::recursive_directory_iterator(tree / folder))
-            if (entry.is_regular_file() && entry.path().extension() == ".h") headers.push_back(entry.path());
-    std::sort(headers.begin(), headers.end());
-    std::string text;
-    for (const fs::path& header : headers)
-        text += header.string() + '\0' + read_file_bounded(header.string(), kMaxSourceBytes) + '\0';
-    return text;
-}
-
 /// The compiler command the tree's own build uses for its homework files (target
 /// hd_homework), from compile_commands.json, without its output and input.
 std::vector<std::string> part_compile_command(const Workspace& work, const BuildInputs& inputs) {
@@ -183,6 +167,18 @@ std::string stub_object(const std::vector<std::string>& command, const std::stri
 }
 
 }  // namespace
+
+std::string framework_headers(const fs::path& tree) {
+    std::vector<fs::path> headers;
+    for (const char* folder : {"autograd", "nn", "diffusion", "homework"})
+        for (const auto& entry : fs::recursive_directory_iterator(tree / folder))
+            if (entry.is_regular_file() && entry.path().extension() == ".h") headers.push_back(entry.path());
+    std::sort(headers.begin(), headers.end());
+    std::string text;
+    for (const fs::path& header : headers)
+        text += header.string() + '\0' + read_file_bounded(header.string(), kMaxSourceBytes) + '\0';
+    return text;
+}
 
 const std::vector<std::string>& student_files() {
     static const std::vector<std::string> files = {"image_denoiser.cpp", "latent_prior.cpp", "metrics.cpp"};

@@ -68,6 +68,12 @@ void link_tests(const Workspace& work, const BuildInputs& inputs, std::map<std::
 /// The first line of a compiler or linker log that says what went wrong about `file`.
 std::string first_problem(const std::string& log, const std::string& file);
 
+/// Every header a Part file can include (under autograd/, nn/, diffusion/, homework/ of
+/// `tree`), paths and contents, in path order: part of every cached object's key, so that
+/// an object compiled against older headers (another member layout of ImageDenoiser, say)
+/// is never linked against newer ones.
+std::string framework_headers(const fs::path& tree);
+
 /// Splits a compile command the way a shell would (spaces, double and single quotes, backslashes).
 std::vector<std::string> split_command(const std::string& command);
 

@@ -2,6 +2,7 @@
 // shell standing in for student code.
 #include "grader/build.h"
 #include "grader/runner.h"
+#include "tests/support/temp_folder.h"
 
 #include <catch2/catch.hpp>
 
@@ -9,6 +10,7 @@
 #include <pwd.h>
 #include <unistd.h>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -105,6 +107,28 @@ TEST_CASE("as root, the child runs as the sandbox user", "[grader]") {
 TEST_CASE("split_command undoes a shell's quoting", "[grader]") {
     CHECK(split_command(R"(c++ -DX="a b" -I/x\ y 'q r' -c f.cpp)") ==
           std::vector<std::string>{"c++", "-DX=a b", "-I/x y", "q r", "-c", "f.cpp"});
+}
+
+TEST_CASE("a cached object's key changes with any framework header, and only with headers", "[grader]") {
+    const hd::test::TempFolder tree;
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::filesystem::create_directories((tree.path / name).parent_path());
+        std::ofstream(tree.path / name) << text;
+    };
+    for (const char* folder : {"autograd", "nn", "diffusion", "homework/provided"}) write(std::string(folder) + "/a.h", "int a;");
+    const std::string before = framework_headers(tree.path);
+    CHECK(before.find("int a;") != std::string::npos);
+
+    write("homework/metrics.cpp", "student code"); // not a header: a source file keys its own object
+    write("nn/notes.txt", "x");
+    write("apps/cli.h", "x");                       // no Part file can include it through the framework
+    CHECK(framework_headers(tree.path) == before);
+
+    write("homework/provided/a.h", "int b;");       // a changed member layout, say
+    const std::string changed = framework_headers(tree.path);
+    CHECK(changed != before);
+    write("diffusion/sub/new.h", "");               // a new header, even an empty one
+    CHECK(framework_headers(tree.path) != changed);
 }
 
 TEST_CASE("first_problem names the student's file and its first error", "[grader]") {
