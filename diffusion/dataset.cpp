@@ -685,6 +685,32 @@ std::string p_data_spec(const DatasetOptions& options) {
 // 4. The dataset
 // ============================================================================================
 
+int reference_block_size(int image_size, int resolution) {
+    if (resolution <= 0 || resolution >= image_size) return 1;
+    for (int block = image_size / resolution; block > 1; --block)
+        if (image_size % block == 0) return block;
+    return 1;
+}
+
+namespace {
+
+/// Replaces each block×block square of each channel of a 3×size×size image by its mean.
+void average_blocks(float* image, int64_t size, int block) {
+    for (int64_t c = 0; c < 3; ++c)
+        for (int64_t by = 0; by < size; by += block)
+            for (int64_t bx = 0; bx < size; bx += block) {
+                float* corner = image + (c * size + by) * size + bx;
+                double sum = 0.0;
+                for (int y = 0; y < block; ++y)
+                    for (int x = 0; x < block; ++x) sum += corner[y * size + x];
+                const float mean = static_cast<float>(sum / (block * block));
+                for (int y = 0; y < block; ++y)
+                    for (int x = 0; x < block; ++x) corner[y * size + x] = mean;
+            }
+}
+
+}  // namespace
+
 SyntheticDataset::SyntheticDataset(DatasetOptions options) : options_(options) {
     check_image_size(options_.image_size);
     check_probability("p_dog_given_animal", options_.p_dog_given_animal, "p(cat|animal)");
@@ -693,14 +719,22 @@ SyntheticDataset::SyntheticDataset(DatasetOptions options) : options_(options) {
         throw std::invalid_argument("dataset: references_per_mode = " +
                                     std::to_string(options_.references_per_mode) +
                                     " (valid: at least 1)");
+    if (options_.reference_resolution < 0)
+        throw std::invalid_argument("dataset: reference_resolution = " +
+                                    std::to_string(options_.reference_resolution) +
+                                    " (valid: 0 for the full size, or a resolution of at least 1)");
     const int64_t size = options_.image_size, count = options_.references_per_mode;
     const int64_t image_numel = 3 * size * size;
+    const int block = reference_block_size(options_.image_size, options_.reference_resolution);
     for (Mode m : all_modes()) {
         Tensor refs = Tensor::empty({count, 3, size, size});
         float* out = refs.data();
 #pragma omp parallel for schedule(dynamic, 4)
-        for (int64_t r = 0; r < count; ++r)
-            render_into(m, kReferenceIndexBase + static_cast<uint64_t>(r), out + r * image_numel);
+        for (int64_t r = 0; r < count; ++r) {
+            float* image = out + r * image_numel;
+            render_into(m, kReferenceIndexBase + static_cast<uint64_t>(r), image);
+            if (block > 1) average_blocks(image, size, block);
+        }
         references_[static_cast<int>(m)] = refs;
     }
 }

@@ -63,7 +63,14 @@ struct DatasetOptions {
     double p_dog_given_animal = 0.5;   // p_data(dog | animal); p(cat | animal) = 1 - this
     double p_car_given_vehicle = 0.5;  // p_data(car | vehicle); p(truck | vehicle) = 1 - this
     int references_per_mode = 64;      // R reference images per mode (64: see the file comment)
+    int reference_resolution = 16;     // references hold block means at this resolution (see
+                                       // references()); 0 = the full image size
 };
+
+/// The side b of the square pixel blocks a reference is averaged over: the largest b that
+/// divides `image_size` with image_size / b ≥ `resolution` (1 when `resolution` is 0 or
+/// not below the size). 64 -> 4, 32 -> 2, 48 -> 3, 16, 20 or 24 -> 1 at resolution 16.
+int reference_block_size(int image_size, int resolution);
 
 /// Sets p_data(z1 | z2) from a list such as "dog=0.8,car=0.5": each entry names one mode
 /// and its probability within its z2 (the rest of that z2 goes to its other mode);
@@ -101,8 +108,16 @@ public:
     /// draw it (negatives for the evaluation classifier's "none" class).
     void render_background_into(uint64_t index, float* out) const;
 
-    /// The R reference images of a mode, shape (R, 3, S, S). Rendered once in the
-    /// constructor; the returned tensor shares that storage, so do not modify it.
+    /// The R reference images of a mode, shape (R, 3, S, S): images of the reserved index
+    /// range, each b×b block of pixels replaced by its mean (b = reference_block_size,
+    /// 4 at 64×64) — the images seen at 16×16. Block averaging P is an orthogonal
+    /// projection, so for any image x, ‖x − P r‖² = ‖x − P x‖² + ‖P x − P r‖²: the first
+    /// term is the same for every reference, and the nearest of these references to a
+    /// full-size x is its nearest reference when both are compared at 16×16. At that
+    /// scale an object's shape, pose and colours decide, not where its edges fall to the
+    /// pixel — which at 64×64 made a generated truck's nearest reference a dog
+    /// (docs/lab_notes.md). Rendered once in the constructor; the returned tensor shares
+    /// that storage, so do not modify it.
     Tensor references(Mode mode) const;
 
     /// One training batch: z2 uniform over {animal, vehicle}, z1 ~ p_data(z1 | z2), and a

@@ -90,8 +90,8 @@ TEST_CASE("The same seed and index give a bitwise-identical image and other indi
     }
 }
 
-TEST_CASE("References are the images of the reserved index range", "[dataset]") {
-    SyntheticDataset dataset({.image_size = 16, .seed = 3, .references_per_mode = 3});
+TEST_CASE("References are the images of the reserved index range, at full size when asked", "[dataset]") {
+    SyntheticDataset dataset({.image_size = 32, .seed = 3, .references_per_mode = 3, .reference_resolution = 0});
     for (Mode m : hd::all_modes())
         for (int64_t r = 0; r < 3; ++r) {
             CAPTURE(hd::to_string(m), r);
@@ -99,6 +99,81 @@ TEST_CASE("References are the images of the reserved index range", "[dataset]") 
             const float* reference = dataset.references(m).data() + r * expected.numel();
             CHECK(std::memcmp(reference, expected.data(), sizeof(float) * expected.numel()) == 0);
         }
+}
+
+TEST_CASE("References hold the block means of those images, seen at 16x16", "[dataset]") {
+    CHECK(hd::reference_block_size(64, 16) == 4);
+    CHECK(hd::reference_block_size(32, 16) == 2);
+    CHECK(hd::reference_block_size(48, 16) == 3);
+    CHECK(hd::reference_block_size(40, 16) == 2);   // 20x20: the nearest resolution above 16 that tiles 40
+    CHECK(hd::reference_block_size(20, 16) == 1);
+    CHECK(hd::reference_block_size(16, 16) == 1);
+    CHECK(hd::reference_block_size(64, 0) == 1);
+    CHECK_THROWS_WITH(SyntheticDataset({.image_size = 16, .reference_resolution = -1}),
+                      Catch::Contains("reference_resolution = -1 (valid: 0 for the full size"));
+
+    const int64_t size = 32, block = 2, plane = size * size;
+    SyntheticDataset dataset({.image_size = size, .seed = 3, .references_per_mode = 2});
+    for (Mode m : hd::all_modes())
+        for (int64_t r = 0; r < 2; ++r) {
+            CAPTURE(hd::to_string(m), r);
+            const Tensor full = dataset.render(m, SyntheticDataset::kReferenceIndexBase + r);
+            const float* reference = dataset.references(m).data() + r * 3 * plane;
+            double worst = 0.0;
+            for (int64_t c = 0; c < 3; ++c)
+                for (int64_t y = 0; y < size; ++y)
+                    for (int64_t x = 0; x < size; ++x) {
+                        const int64_t y0 = y / block * block, x0 = x / block * block;
+                        double mean = 0.0;
+                        for (int64_t dy = 0; dy < block; ++dy)
+                            for (int64_t dx = 0; dx < block; ++dx) mean += full.data()[c * plane + (y0 + dy) * size + x0 + dx];
+                        mean /= double(block * block);
+                        worst = std::max(worst, std::abs(mean - reference[c * plane + y * size + x]));
+                    }
+            CHECK(worst < 1e-6);
+        }
+}
+
+TEST_CASE("The nearest block-mean reference is the nearest reference compared at 16x16", "[dataset]") {
+    // ‖x − P r‖² = ‖x − P x‖² + ‖P x − P r‖² for the block-mean projection P: the search
+    // on full-size images against dataset.references() equals the search on pooled images
+    // against pooled images of the reserved range.
+    const int64_t size = 64, block = 4, small = size / block;
+    SyntheticDataset dataset({.image_size = size, .references_per_mode = 8});
+    SyntheticDataset full({.image_size = size, .references_per_mode = 8, .reference_resolution = 0});
+    auto pooled = [&](const float* image) {
+        std::vector<double> out(3 * small * small, 0.0);
+        for (int64_t c = 0; c < 3; ++c)
+            for (int64_t y = 0; y < size; ++y)
+                for (int64_t x = 0; x < size; ++x)
+                    out[(c * small + y / block) * small + x / block] += image[(c * size + y) * size + x] / double(block * block);
+        return out;
+    };
+    std::vector<Mode> truth;
+    const Tensor images = held_out_images(dataset, 6, truth);
+    // Blends of two modes' images: their nearest reference is decided by a small margin.
+    Tensor blends = Tensor::empty({12, 3, size, size});
+    for (int64_t i = 0; i < 12; ++i) {
+        const float* a = images.data() + i * 3 * size * size;
+        const float* b = images.data() + (23 - i) * 3 * size * size;
+        const float w = 0.35f + 0.025f * float(i);
+        for (int64_t k = 0; k < 3 * size * size; ++k) blends.data()[i * 3 * size * size + k] = w * a[k] + (1 - w) * b[k];
+    }
+    const std::vector<Mode> found = hd::classify_by_nearest_reference(blends, dataset);
+    for (int64_t i = 0; i < 12; ++i) {
+        CAPTURE(i);
+        const std::vector<double> x = pooled(blends.data() + i * 3 * size * size);
+        double best = std::numeric_limits<double>::infinity();
+        Mode expected = Mode::dog;
+        for (Mode m : hd::all_modes())
+            for (int64_t r = 0; r < 8; ++r) {
+                const std::vector<double> ref = pooled(full.references(m).data() + r * 3 * size * size);
+                double distance = 0.0;
+                for (size_t k = 0; k < x.size(); ++k) distance += (x[k] - ref[k]) * (x[k] - ref[k]);
+                if (distance < best) best = distance, expected = m;
+            }
+        CHECK(found[i] == expected);
+    }
 }
 
 TEST_CASE("Images of one mode vary while their backgrounds stay calm", "[dataset]") {
