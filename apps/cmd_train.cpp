@@ -12,8 +12,8 @@ void add_train_command(CLI::App& app) {
     auto model_name = std::make_shared<std::string>();
     command->add_option("--model", *model_name, "flat (model A) or hierarchical (model B)")->required();
     command->add_option("--epochs", options->epochs,
-                        "epochs of --epoch_size images (50 = 9,600 steps of 32: 23-25 minutes per model at 64x64 "
-                        "on a 2-core machine)")->capture_default_str();
+                        "epochs of --epoch_size images (50 = 9,600 steps of 32: 11-25 minutes per model at 64x64 "
+                        "on a 2-core machine, by its speed)")->capture_default_str();
     command->add_option("--epoch_size,--epoch-size", options->epoch_size, "images per epoch")->capture_default_str();
     command->add_option("--batch_size,--batch-size", options->batch_size, "images per step")->capture_default_str();
     command->add_option("--lr", options->learning_rate, "peak Adam learning rate")->capture_default_str();
