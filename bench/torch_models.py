@@ -63,29 +63,42 @@ class ResBlock(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, C, E, G=8, cin=3, cout=3):
+    """L levels: the bottom three are C, 2C, 4C wide, each level above has half the width
+    of the one below (nn/unet.h); colour_path adds g(emb) * mean_HW(x), g = Linear(E, cout)(SiLU(emb))."""
+
+    def __init__(self, C, E, G=8, cin=3, cout=3, levels=3, colour_path=False):
         super().__init__()
-        self.conv_in = nn.Conv2d(cin, C, 3, padding=1)
-        self.res1 = ResBlock(C, C, E, G)
-        self.down1 = nn.Conv2d(C, C, 3, stride=2, padding=1)
-        self.res2 = ResBlock(C, 2 * C, E, G)
-        self.down2 = nn.Conv2d(2 * C, 2 * C, 3, stride=2, padding=1)
-        self.res3 = ResBlock(2 * C, 4 * C, E, G)
-        self.mid = ResBlock(4 * C, 4 * C, E, G)
-        self.up2 = ResBlock(6 * C, 2 * C, E, G)
-        self.up1 = ResBlock(3 * C, C, E, G)
-        self.norm_out = nn.GroupNorm(G, C)
-        self.conv_out = nn.Conv2d(C, cout, 3, padding=1)
+        L = levels
+        w = [C << (k - (L - 3)) if k >= L - 3 else C >> (L - 3 - k) for k in range(L)]
+        self.levels = L
+        self.conv_in = nn.Conv2d(cin, w[0], 3, padding=1)
+        for k in range(L):
+            setattr(self, f"res{k + 1}", ResBlock(w[0] if k == 0 else w[k - 1], w[k], E, G))
+            if k + 1 < L:
+                setattr(self, f"down{k + 1}", nn.Conv2d(w[k], w[k], 3, stride=2, padding=1))
+        self.mid = ResBlock(w[L - 1], w[L - 1], E, G)
+        for k in range(L - 2, -1, -1):
+            setattr(self, f"up{k + 1}", ResBlock(w[k + 1] + w[k], w[k], E, G))
+        self.norm_out = nn.GroupNorm(G, w[0])
+        self.conv_out = nn.Conv2d(w[0], cout, 3, padding=1)
+        self.colour_gain = nn.Linear(E, cout) if colour_path else None
 
     def forward(self, x, emb):
+        L = self.levels
         h = self.conv_in(x)
-        skip1 = self.res1(h, emb)
-        skip2 = self.res2(self.down1(skip1), emb)
-        h = self.res3(self.down2(skip2), emb)
+        skips = []
+        for k in range(L):
+            h = getattr(self, f"res{k + 1}")(h if k == 0 else getattr(self, f"down{k}")(h), emb)
+            if k + 1 < L:
+                skips.append(h)
         h = self.mid(h, emb)
-        h = self.up2(torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), skip2], 1), emb)
-        h = self.up1(torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), skip1], 1), emb)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        for k in range(L - 2, -1, -1):
+            h = getattr(self, f"up{k + 1}")(torch.cat([F.interpolate(h, scale_factor=2, mode="nearest"), skips[k]], 1), emb)
+        out = self.conv_out(F.silu(self.norm_out(h)))
+        if self.colour_gain is None:
+            return out
+        gain = self.colour_gain(F.silu(emb))
+        return out + gain.reshape(gain.shape[0], gain.shape[1], 1, 1) * x.mean(dim=(2, 3), keepdim=True)
 
 
 class ImageDenoiser(nn.Module):

@@ -1,4 +1,5 @@
-// The models against PyTorch: the UNet at both sizes hd uses and the latent prior's MLP,
+// The models against PyTorch: the UNet at both widths hd uses, the four-level UNet with
+// its colour path (hd train's at 64x64), and the latent prior's MLP,
 // forward and the gradients of a fixed loss, compared with a reference computed by
 // PyTorch and checked in as data (STYLE point 9). The file is
 // tests/data/golden_models.safetensors, written by bench/make_golden_data.py (which says
@@ -8,7 +9,8 @@
 // same integer hash (set_golden_weights below mirrors the script's golden_weights).
 //
 // Tolerance. error(a, b) = max |a - b| / max |b| over one tensor. PyTorch's own float32
-// run differs from its float64 reference by at most 2.2e-6 (unet16), 9.8e-7 (unet32) and
+// run differs from its float64 reference by at most 2.2e-6 (unet16), 9.8e-7 (unet32),
+// 3.5e-6 (unet16_l4c, its gradients that are not zero in exact arithmetic) and
 // 1.0e-6 (prior) over every stored tensor (make_golden_data.py prints these); hdiff's
 // float32 differs by at most 1.9e-6, 2.1e-6 and 1.1e-6 (measured 2026-12-01). Every
 // tensor must be within kTolerance = 5e-5, about 20x the largest of those. The wrong
@@ -172,6 +174,36 @@ TEST_CASE("UNet C=16 E=64 matches PyTorch: output, loss and every gradient", "[g
         CAPTURE(name);
         require_matches(grad, stored("unet16/grad/" + name), "gradient");
     }
+}
+
+TEST_CASE("UNet C=16 E=64 with four levels and the colour path (hd train's net at 64x64) matches PyTorch",
+          "[golden][unet]") {
+    Generator gen(0);
+    UNet unet({.base_channels = 16, .embedding_dim = 64, .groups = 8, .levels = 4, .colour_path = true}, gen);
+    set_golden_weights(unet); // colour_gain too: a trained net's gain is not zero
+    Run r = run_unet(unet, "unet16_l4c");
+    require_matches(r.output, stored("unet16_l4c/output"), "output");
+    require_matches(reshape(r.loss, {1}), stored("unet16_l4c/loss"), "loss");
+    // At the 8-channel top level GroupNorm(8) normalises each channel alone, so a
+    // per-channel constant added before it (res1's and up1's conv biases and embedding
+    // projection, up1's output biases before norm_out) cannot change the output: those
+    // gradients are zero in exact arithmetic, and float32 leaves rounding only (PyTorch
+    // 1.2e-7 of the largest gradient entry).
+    double largest = 0.0;
+    for (const auto& [name, grad] : r.grads) largest = std::max(largest, max_abs(stored("unet16_l4c/grad/" + name)));
+    int exact_zeros = 0;
+    for (const auto& [name, grad] : r.grads) {
+        CAPTURE(name);
+        const Tensor& expected = stored("unet16_l4c/grad/" + name);
+        if (max_abs(expected) < 1e-9 * largest) {
+            ++exact_zeros;
+            CHECK(max_abs(grad) <= 1e-6 * largest);
+        } else {
+            require_matches(grad, expected, "gradient");
+        }
+    }
+    CHECK(exact_zeros == 8);
+    CHECK(r.grads.count("colour_gain.weight") == 1);
 }
 
 TEST_CASE("UNet C=32 E=128 matches PyTorch: output, loss, input gradients, sampled parameter gradients and norms",
