@@ -8,11 +8,11 @@
 #                     (64×64, 50 epochs of 6,144 images: 9,600 steps)
 #            guidance model A only, at the demo's budget, trained with condition dropout 0.1
 #                     (classifier-free guidance), sampled with guidance weights 1, 2 and 4
-#            guidance_sweep  A and B at the demo's budget, trained with condition dropout
+#            guidance_sweep  A and B at the handout's budget (64×64, 50 epochs), trained with condition dropout
 #                     0.1 (B: its decoder and its prior), sampled with guidance weight
 #                     w = 1, 1.5, 2, 3, 4, 6 on A's denoiser and B's decoder, and B also
 #                     with its prior guided by the same w
-#            imbalance  A and B at the demo's budget with p(dog|animal) = p(car|vehicle)
+#            imbalance  A and B at the handout's budget with p(dog|animal) = p(car|vehicle)
 #                     = 0.5, 0.7, 0.9 (one training each), trained with condition dropout
 #                     0.1 as above, sampled unguided and at w = 3 (B also with its prior
 #                     at w = 3)
@@ -69,6 +69,7 @@ variant_flags=("")   # its extra hd train flags
 samples=256
 evaluate_flags=()
 demo_budget=(--image_size 32 --epochs 32 --epoch_size 6400)
+handout_budget=(--image_size 64 --epochs 50)  # `hd train --epochs 50` with every default
 dropout=""           # condition dropout of A's denoiser and B's decoder (B's prior gets the same); "" = none
 snapshots=()         # epochs whose snapshot is evaluated too (hd train --snapshot_every)
 classifier_per_variant=""  # set when variants differ in image size: one evaluation classifier per size
@@ -85,13 +86,13 @@ sweep() { # sweep W… -> the sampling settings of a guidance sweep over the wei
 }
 case "$setting" in
   demo) budget=("${demo_budget[@]}") ;;
-  handout) budget=(--image_size 64 --epochs 50) ;;
+  handout) budget=("${handout_budget[@]}") ;;
   guidance)
     budget=("${demo_budget[@]}"); dropout=0.1; models=(flat)
     flat_sampling=("_w1:--guidance 1" "_w2:--guidance 2" "_w4:--guidance 4") ;;
-  guidance_sweep) budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 1.5 2 3 4 6 ;;
+  guidance_sweep) budget=("${handout_budget[@]}"); dropout=0.1; sweep 1 1.5 2 3 4 6 ;;
   imbalance)
-    budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 3
+    budget=("${handout_budget[@]}"); dropout=0.1; sweep 1 3
     variants=(p0.5 p0.7 p0.9)
     variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9") ;;
   learning_curve)
