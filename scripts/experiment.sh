@@ -15,7 +15,8 @@
 #            imbalance  A and B at the handout's budget with p(dog|animal) = p(car|vehicle)
 #                     = 0.5, 0.7, 0.9 (one training each), trained with condition dropout
 #                     0.1 as above, sampled unguided and at w = 3 (B also with its prior
-#                     at w = 3)
+#                     at w = 3); p = 0.5 is guidance_sweep's training and evaluations, so
+#                     they are copied from runs/guidance_sweep/ when that has them
 #            learning_curve  A and B with `hd train --epochs 50` at 32×32 and at 64×64 (one
 #                     training each), evaluated at epochs 10, 20, 30, 40 and 50 (hd train
 #                     --snapshot_every 10 keeps those checkpoints): the summary's
@@ -157,6 +158,16 @@ run_task() {
     extra+=(--cond_dropout "$dropout")
     [ "$model" = flat ] || extra+=(--prior_cond_dropout "$dropout") # model A has no prior
   fi
+  # imbalance at p = 0.5 is guidance_sweep's training (same flags, same data stream: p_data
+  # 0.5 is the default) and its w = 1 and w = 3 evaluations: taken from there when they exist.
+  local same_as=""
+  [ "$setting" != imbalance ] || [ "${variants[$v]}" != p0.5 ] || same_as="$runs/guidance_sweep${out#"$runs/imbalance"}/seed$seed"
+  if [ ! -f "$checkpoint" ] && [ -n "$same_as" ] && [ -f "$same_as/$name.safetensors" ]; then
+    echo "== task $k: seed $seed, $name (p0.5) is guidance_sweep's: copied from $same_as"
+    mkdir -p "$dir"
+    cp "$same_as/$name.safetensors" "$checkpoint.partial"
+    mv "$checkpoint.partial" "$checkpoint"
+  fi
   if [ ! -f "$checkpoint" ]; then
     echo "== task $k: seed $seed, training $name ($model)${variants[$v]:+, ${variants[$v]}}"
     "$hd" train --model "$model" ${budget[@]+"${budget[@]}"} ${extra[@]+"${extra[@]}"} --seed "$seed" \
@@ -164,16 +175,25 @@ run_task() {
   fi
   # One evaluation classifier for every run of a setting (trained once, then cached), or
   # one per image size.
-  local classifier="$out/mode_classifier${classifier_per_variant:+_${variants[$v]}}.safetensors" evaluated path
+  local classifier="$out/mode_classifier${classifier_per_variant:+_${variants[$v]}}.safetensors" evaluated path target
   while IFS= read -r evaluated; do
     path=${evaluated#*:}
     while IFS= read -r sampling; do
       suffix=${sampling%%:*}
       read -r -a flags <<<"${sampling#*:}"
+      target="$dir/evaluation/$name$suffix${evaluated%%:*}"
+      if [ -n "$same_as" ] && [ -f "$same_as/evaluation/$name$suffix/metrics.json" ] && [ ! -f "$target/metrics.json" ]; then
+        echo "== task $k: seed $seed, $name$suffix (p0.5) evaluated by guidance_sweep: copied"
+        mkdir -p "$dir/evaluation"
+        rm -rf "$target.partial" "$target"
+        cp -r "$same_as/evaluation/$name$suffix" "$target.partial"
+        mv "$target.partial" "$target"
+        continue
+      fi
       echo "== task $k: seed $seed, evaluating $(basename "$path")${variants[$v]:+ (${variants[$v]})} ${flags[*]:-unguided}"
       "$hd" evaluate --model_path "$path" --num_samples "$samples" --quiet ${flags[@]+"${flags[@]}"} \
         ${evaluate_flags[@]+"${evaluate_flags[@]}"} --classifier_cache "$classifier" \
-        --output_dir "$dir/evaluation/$name$suffix${evaluated%%:*}"
+        --output_dir "$target"
     done < <(samplings "$model")
   done < <(checkpoints "$dir" "$name")
 }

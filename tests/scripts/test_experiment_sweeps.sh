@@ -33,6 +33,22 @@ has "$out/seed0/p0.7/evaluation/model_b_w1/metrics.json" '"car": 0.7'
 has "$out/summary.md" "| B (hierarchical), w = 3, prior w = 3, p_data dog=0.9,car=0.9 | animal | 1 |"
 has "$out/summary.md" "| A (flat), p_data dog=0.7,car=0.7 | vehicle | 1 |"
 [ -s "$out/summary_imbalance.png" ] || fail "no $out/summary_imbalance.png"
+# p = 0.5 was copied from guidance_sweep (run above); trained afresh it must give the same figures.
+has "$work/log" "model_a (p0.5) is guidance_sweep's: copied"
+has "$work/log" "model_b_w3_prior (p0.5) evaluated by guidance_sweep: copied"
+HD_BINARY=$hd_binary HD_RUNS_DIR=$work/fresh HD_BUDGET=tiny "$root/scripts/experiment.sh" --task 0 imbalance 0 >"$work/fresh.log" 2>&1 ||
+  { tail -n 5 "$work/fresh.log"; fail "experiment.sh --task 0 imbalance 0 exited non-zero"; }
+has "$work/fresh.log" "training model_a (flat), p0.5"
+for w in w1 w3; do
+  python3 - "$out/seed0/p0.5/evaluation/model_a_$w/metrics.json" "$work/fresh/imbalance_tiny/seed0/p0.5/evaluation/model_a_$w/metrics.json" <<'PY' ||
+import json, sys
+copied, fresh = (json.load(open(path)) for path in sys.argv[1:])
+for run in copied, fresh:
+    del run["classifier"]["cache"], run["checkpoint"], run["trained_seconds"]  # paths, wall time
+sys.exit(0 if copied == fresh else 1)
+PY
+    fail "imbalance p0.5 trained afresh differs from guidance_sweep's ($w)"
+done
 
 run learning_curve 0
 out=$work/learning_curve_tiny
@@ -44,4 +60,4 @@ has "$out/summary.md" "| B (hierarchical), 32×32, 2 steps | vehicle | 1 |"
 [ -f "$out/mode_classifier_s16.safetensors" ] && [ -f "$out/mode_classifier_s32.safetensors" ] ||
   fail "no evaluation classifier per image size"
 [ -s "$out/summary_learning_curve.png" ] || fail "no $out/summary_learning_curve.png"
-echo "PASSED: guidance_sweep (17 evaluations), imbalance (15) and learning_curve (8) at the tiny budget, with their summaries and plots"
+echo "PASSED: guidance_sweep (17 evaluations), imbalance (15, its p = 0.5 copied from guidance_sweep and equal to a fresh run) and learning_curve (8) at the tiny budget, with their summaries and plots"
