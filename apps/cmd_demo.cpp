@@ -4,6 +4,7 @@
 #include "experiment/demo.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace hd::cli {
 
@@ -37,6 +38,7 @@ void add_demo_command(CLI::App& app) {
     auto* command = app.add_subcommand("demo", "train A and B, evaluate both, write report/README.md");
     auto o = std::make_shared<DemoOptions>();
     auto sampler = std::make_shared<std::string>("ddim");
+    auto sweep = std::make_shared<std::string>(fmt::format("{}", fmt::join(o->guidance_sweep, ",")));
     command->add_option("--epochs", o->train.epochs, "epochs per model")->capture_default_str();
     command->add_option("--epoch_size,--epoch-size", o->train.epoch_size, "images per epoch")->capture_default_str();
     command->add_option("--batch_size,--batch-size", o->train.batch_size, "images per step")->capture_default_str();
@@ -48,8 +50,12 @@ void add_demo_command(CLI::App& app) {
                         "training steps of the evaluation classifier (when it is not cached yet)")->capture_default_str();
     add_model_flags(*command, o->train.model);
     add_sampler_flags(*command, o->evaluate.sampler, *sampler, &o->evaluate.prior_guidance);
-    command->callback([o, sampler] {
+    command->add_option("--guidance_sweep,--guidance-sweep", *sweep,
+                        "guidance weights of the report's sweep, sampling only (drawn when the models are trained "
+                        "with --cond_dropout), or none")->capture_default_str();
+    command->callback([o, sampler, sweep] {
         o->evaluate.sampler.kind = parse_sampler_kind(*sampler);
+        o->guidance_sweep = parse_guidance_weights(*sweep);
         run_demo(*o);
     });
 }

@@ -4,10 +4,13 @@
 #include "diffusion/image_io.h"
 #include "experiment/errors.h"
 #include "experiment/progress.h"
+#include "experiment/summary.h"
 #include "nn/files.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 
@@ -24,8 +27,36 @@ struct DemoRun {
     std::vector<TrainResult> trained;
     std::vector<Evaluation> evaluated;
     std::vector<std::string> prior_plots;
+    std::vector<Evaluation> swept; // the guidance sweep, one per sweep_settings() entry
+    std::string sweep_plot;
     double minutes = 0.0;
 };
+
+// One sampling setting of the guidance sweep: model 0 (A) or 1 (B) at w, B's prior at
+// prior_w.
+struct SweepSetting {
+    size_t model;
+    float guidance, prior_guidance;
+};
+
+// The sweep, ordered by w then model. Guidance other than 1 needs a network trained with
+// condition dropout: without it there is no sweep, and without the prior's dropout B's
+// prior stays unguided.
+std::vector<SweepSetting> sweep_settings(const DemoOptions& o) {
+    std::vector<SweepSetting> settings;
+    if (o.train.model.condition_dropout == 0.0f) return settings;
+    for (float w : o.guidance_sweep) {
+        settings.push_back({0, w, 1.0f});
+        settings.push_back({1, w, 1.0f});
+        if (w != 1.0f && o.train.model.prior_condition_dropout > 0.0f) settings.push_back({1, w, w});
+    }
+    return settings;
+}
+
+std::string sweep_model_name(const SweepSetting& s) {
+    if (s.model == 0) return "A (flat)";
+    return s.prior_guidance == 1.0f ? "B (hierarchical)" : "B, prior guided too";
+}
 
 std::string settings_paragraph(const DemoOptions& o, double minutes) {
     const TrainOptions& t = o.train;
@@ -56,6 +87,60 @@ std::string metrics_section(const DemoOptions& o, const DemoRun& run) {
     return md;
 }
 
+std::string recognised_split(const ClassifierFigures& c, Mode first, Mode second) {
+    return fmt::format("{} / {}", c.recognised_modes[static_cast<size_t>(first)], c.recognised_modes[static_cast<size_t>(second)]);
+}
+
+std::string recognised_kl(const ClassifierFigures& c) {
+    return c.recognised ? fmt::format("{:.3f}", c.recognised->kl_nats) : "—";
+}
+
+// The sweep as a Markdown table (the report's, and what the demo prints).
+std::string sweep_table(const DemoOptions& o, const DemoRun& run) {
+    const std::vector<SweepSetting> settings = sweep_settings(o);
+    std::string md = "| w | model | recognised (animal / vehicle) | animal: dog / cat | vehicle: car / truck | KL (animal / vehicle) |\n"
+                     "|---|---|---|---|---|---|\n";
+    for (size_t i = 0; i < run.swept.size(); ++i) {
+        const ClassifierFigures& animal = run.swept[i].per_z2[static_cast<size_t>(Category::animal)].classifier;
+        const ClassifierFigures& vehicle = run.swept[i].per_z2[static_cast<size_t>(Category::vehicle)].classifier;
+        md += fmt::format("| {:g} | {} | {:.0f} % / {:.0f} % | {} | {} | {} / {} |\n", settings[i].guidance,
+                          sweep_model_name(settings[i]), 100.0 * animal.recognisable_share,
+                          100.0 * vehicle.recognisable_share, recognised_split(animal, Mode::dog, Mode::cat),
+                          recognised_split(vehicle, Mode::car, Mode::truck), recognised_kl(animal), recognised_kl(vehicle));
+    }
+    return md;
+}
+
+std::string sweep_section(const DemoOptions& o, const DemoRun& run) {
+    if (o.guidance_sweep.empty()) return "";
+    std::string md = "## Guidance\n\n";
+    if (run.swept.empty())
+        return md + "No guidance sweep: the models were trained without condition dropout, and classifier-free "
+                    "guidance needs it (`hd demo --cond_dropout 0.1 --prior_cond_dropout 0.1` trains them for it).\n\n";
+    md += fmt::format(
+        "The same two models, sampled again with classifier-free guidance weight w (w = 1: none) on A's denoiser "
+        "and on B's decoder, and on B's decoder and prior together. Guidance makes samples easier to recognise and "
+        "can cost diversity: *recognised* is the classifier's share as above; the counts are its recognised labels "
+        "and KL is KL(p_data ‖ p_model) of those labels (0: the data's split; ln 2 = 0.693: one mode only). {} "
+        "samples per z2 and one seed: a share moves by several points between seeds (`scripts/experiment.sh "
+        "guidance` runs this sweep over three).\n\n",
+        o.evaluate.num_samples);
+    md += sweep_table(o, run);
+    md += fmt::format("\n![quality and diversity under guidance]({})\n\n", relative(run.sweep_plot, o.output));
+    // The samples at the strongest guidance, beside the unguided ones under Samples.
+    const std::vector<SweepSetting> settings = sweep_settings(o);
+    const float strongest = *std::max_element(o.guidance_sweep.begin(), o.guidance_sweep.end());
+    for (size_t i = 0; i < settings.size(); ++i) {
+        if (settings[i].guidance != strongest || settings[i].prior_guidance != 1.0f) continue;
+        for (const char* z2 : {"animal", "vehicle"})
+            md += fmt::format("**Model {} at w = {:g} — z2 = {}**\n\n![{}]({})\n\n", sweep_model_name(settings[i]),
+                              strongest, z2, z2,
+                              relative((fs::path(run.swept[i].output_dir) / fmt::format("samples_{}.png", z2)).string(),
+                                       o.output));
+    }
+    return md;
+}
+
 std::string pictures_section(const DemoOptions& o, const DemoRun& run) {
     std::string md = "## Samples\n\nEach tile is labelled *nearest-reference mode / classifier verdict* (`?`: farther "
                      "from every reference than any real image; `-`: the classifier does not recognise it).\n\n";
@@ -80,7 +165,7 @@ std::string pictures_section(const DemoOptions& o, const DemoRun& run) {
 std::string report(const DemoOptions& o, const DemoRun& run) {
     return "# hdiff demo report\n\n" + settings_paragraph(o, run.minutes) +
            fmt::format("## The data\n\n![dataset]({})\n\n", relative(run.data_grid, o.output)) + metrics_section(o, run) +
-           pictures_section(o, run);
+           sweep_section(o, run) + pictures_section(o, run);
 }
 
 // Model B's prior: where its z1 samples land among the four anchors, and how they got there.
@@ -97,7 +182,55 @@ void draw_prior(const DemoOptions& o, DemoRun& run) {
     }
 }
 
+// The guidance sweep: sampling only, into <output>/guidance/. A setting the main
+// evaluation already sampled is taken from it.
+void sweep_guidance(const DemoOptions& o, DemoRun& run) {
+    std::vector<RunFigures> figures;
+    for (const SweepSetting& s : sweep_settings(o)) {
+        const ModelKind kind = s.model == 0 ? ModelKind::flat : ModelKind::hierarchical;
+        EvaluateOptions e = o.evaluation(kind);
+        if (s.guidance == e.sampler.guidance && s.prior_guidance == e.prior_guidance) {
+            run.swept.push_back(run.evaluated[s.model]);
+        } else {
+            e.model_path = run.trained[s.model].checkpoint;
+            e.sampler.guidance = s.guidance;
+            e.prior_guidance = s.prior_guidance;
+            e.output_dir = (fs::path(o.output) / "guidance" /
+                            fmt::format("{}_w{:g}{}", fs::path(e.model_path).stem().string(), s.guidance,
+                                        s.prior_guidance == 1.0f ? "" : "_prior")).string();
+            fmt::print(stderr, "== guidance sweep: model {} at w = {:g}\n", sweep_model_name(s), s.guidance);
+            run.swept.push_back(evaluate_model(e));
+        }
+        figures.push_back(run_figures(to_json(run.swept.back()), run.swept.back().output_dir));
+    }
+    if (figures.empty()) return;
+    run.sweep_plot = (fs::path(o.output) / "guidance" / "quality_diversity.png").string();
+    make_directory(fs::path(run.sweep_plot).parent_path().string());
+    write_quality_diversity_plot(figures, run.sweep_plot);
+}
+
 }  // namespace
+
+std::vector<float> parse_guidance_weights(const std::string& text) {
+    std::vector<float> weights;
+    if (text == "none") return weights;
+    size_t start = 0;
+    while (true) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string entry = text.substr(start, comma - start);
+        float w = 0.0f;
+        const auto [end, error] = std::from_chars(entry.data(), entry.data() + entry.size(), w);
+        if (entry.empty() || error != std::errc() || end != entry.data() + entry.size())
+            throw UsageError(fmt::format("--guidance_sweep '{}': '{}' is not a number (valid: weights like 1,2,4, or none)",
+                                         text, entry));
+        validate_guidance_weight("--guidance_sweep", w);
+        if (std::find(weights.begin(), weights.end(), w) != weights.end())
+            throw UsageError(fmt::format("--guidance_sweep '{}': {:g} is given twice", text, w));
+        weights.push_back(w);
+        if (comma == text.size()) return weights;
+        start = comma + 1;
+    }
+}
 
 TrainOptions demo_training() {
     TrainOptions t;
@@ -131,6 +264,7 @@ void DemoOptions::validate() const {
         config.validate();
         check_guidance(config, evaluation(kind).sampler.guidance, evaluation(kind).prior_guidance);
     }
+    for (float w : guidance_sweep) validate_guidance_weight("--guidance_sweep", w);
 }
 
 void write_dataset_grid(const std::string& path, const SyntheticDataset& dataset, int64_t per_mode, bool with_labels) {
@@ -169,12 +303,17 @@ void run_demo(const DemoOptions& o) {
         fmt::print(stderr, "== evaluating {}\n", t.checkpoint);
         run.evaluated.push_back(evaluate_model(e));
     }
+    sweep_guidance(o, run);
     draw_prior(o, run);
     run.minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
 
     const std::string path = (fs::path(o.output) / "README.md").string();
     write_file_atomic(path, report(o, run));
     for (const Evaluation& e : run.evaluated) fmt::print("{}\n", format_metrics_table(e));
+    if (!run.swept.empty()) fmt::print("guidance sweep ({} samples per z2; classifier's recognised labels):\n{}\n",
+                                       o.evaluate.num_samples, sweep_table(o, run));
+    else if (!o.guidance_sweep.empty())
+        fmt::print("no guidance sweep: the models were trained without condition dropout (--cond_dropout)\n\n");
     fmt::print("report: {} ({:.1f} minutes)\n", path, run.minutes);
 }
 

@@ -7,6 +7,7 @@
 #include "experiment/trainer.h"
 
 #include <string>
+#include <vector>
 
 namespace hd {
 
@@ -21,6 +22,10 @@ struct DemoOptions {
     // model_path and output_dir are set per model; prior_guidance guides B's prior only.
     EvaluateOptions evaluate;
     std::string output = "report";
+    // The report's guidance sweep, sampling only: each model at each weight w (A's
+    // denoiser; B's decoder alone, and B's decoder and prior together). Drawn only when
+    // the models are trained with condition dropout (guidance needs it); empty: none.
+    std::vector<float> guidance_sweep = {1.0f, 2.0f, 4.0f};
 
     /// UsageError for anything impossible in either part (guidance for a network the demo
     /// trains without dropout included), before any training.
@@ -29,6 +34,10 @@ struct DemoOptions {
     TrainOptions training(ModelKind kind) const;
     EvaluateOptions evaluation(ModelKind kind) const;
 };
+
+/// The weights of `--guidance_sweep`: "1,2,4" (each 0 … 100, no repeats) or "none".
+/// UsageError naming the bad entry.
+std::vector<float> parse_guidance_weights(const std::string& text);
 
 /// Runs the demo; prints the tables and the report's path (stdout), progress (stderr).
 void run_demo(const DemoOptions& options);

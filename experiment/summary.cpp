@@ -311,15 +311,18 @@ std::vector<PointSeries> learning_curve_series(const std::vector<RunFigures>& ru
     return series;
 }
 
+void write_quality_diversity_plot(const std::vector<RunFigures>& runs, const std::string& path) {
+    write_png(path, point_plot(quality_diversity_series(runs),
+                               {.title = "QUALITY AND DIVERSITY UNDER GUIDANCE",
+                                .x_label = "KL(P_DATA || P_MODEL) OF THE CLASSIFIER'S RECOGNISED SAMPLES, NATS, MEAN OVER Z2",
+                                .y_label = "RECOGNISED SHARE (MEAN OVER Z2), POINTS LABELLED WITH GUIDANCE W, BARS: SD OVER SEEDS"}));
+}
+
 SummaryPlots write_summary_plots(const std::vector<std::string>& paths, const std::string& prefix) {
     std::vector<RunFigures> runs;
     for (const std::string& path : paths) runs.push_back(run_figures(read_metrics(path), path));
     SummaryPlots out{prefix + "_quality_diversity.png", prefix + "_imbalance.png", prefix + "_learning_curve.png"};
-    write_png(out.quality_diversity,
-              point_plot(quality_diversity_series(runs),
-                         {.title = "QUALITY AND DIVERSITY UNDER GUIDANCE",
-                          .x_label = "KL(P_DATA || P_MODEL) OF THE CLASSIFIER'S RECOGNISED SAMPLES, NATS, MEAN OVER Z2",
-                          .y_label = "RECOGNISED SHARE (MEAN OVER Z2), POINTS LABELLED WITH GUIDANCE W, BARS: SD OVER SEEDS"}));
+    write_quality_diversity_plot(runs, out.quality_diversity);
     write_png(out.imbalance, point_plot(imbalance_series(runs),
                                         {.title = "IMBALANCE: P(DOG | ANIMAL)",
                                          .x_label = "P_DATA(DOG | ANIMAL)",

@@ -58,6 +58,9 @@ std::vector<PointSeries> imbalance_series(const std::vector<RunFigures>& runs);
 /// at (training minutes, recognised share), mean ± standard deviation over the runs.
 std::vector<PointSeries> learning_curve_series(const std::vector<RunFigures>& runs);
 
+/// The quality–diversity plot of `runs` (quality_diversity_series), a PNG at `path`.
+void write_quality_diversity_plot(const std::vector<RunFigures>& runs, const std::string& path);
+
 struct SummaryPlots {
     std::string quality_diversity; // <prefix>_quality_diversity.png
     std::string imbalance;         // <prefix>_imbalance.png

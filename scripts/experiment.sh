@@ -3,11 +3,12 @@
 # A and B once per seed, evaluate each with many samples, and summarise the mean and spread
 # over the seeds.
 #
-#   SETTING  demo     the demo's defaults: 32×32, 32 epochs of 6,400 images (6,400 steps)
+#   SETTING  demo     the demo's defaults: 32×32 (3-level UNet, no colour path), 32 epochs of 6,400 images (6,400 steps)
 #            handout  the handout's command: `hd train --epochs 50` with every default
 #                     (64×64, 50 epochs of 6,144 images: 9,600 steps)
-#            guidance model A only, at the demo's budget, trained with condition dropout 0.1
-#                     (classifier-free guidance), sampled with guidance weights 1, 2 and 4
+#            guidance A and B at the demo's budget, trained with condition dropout 0.1 and
+#                     sampled as guidance_sweep below: the demo's guidance sweep over
+#                     seeds, and (at w = 1) whether dropout costs the demo's unguided models
 #            guidance_sweep  A and B at the handout's budget (64×64, 50 epochs), trained with condition dropout
 #                     0.1 (B: its decoder and its prior), sampled with guidance weight
 #                     w = 1, 1.5, 2, 3, 4, 6 on A's denoiser and B's decoder, and B also
@@ -69,7 +70,7 @@ variants=("")        # one training per variant: a folder name under seed<s>/ ("
 variant_flags=("")   # its extra hd train flags
 samples=256
 evaluate_flags=()
-demo_budget=(--image_size 32 --epochs 32 --epoch_size 6400)
+demo_budget=(--image_size 32 --no-colour_path --epochs 32 --epoch_size 6400)  # hd demo: 3-level UNet, no colour path
 handout_budget=(--image_size 64 --epochs 50)  # `hd train --epochs 50` with every default
 dropout=""           # condition dropout of A's denoiser and B's decoder (B's prior gets the same); "" = none
 snapshots=()         # epochs whose snapshot is evaluated too (hd train --snapshot_every)
@@ -88,9 +89,7 @@ sweep() { # sweep W… -> the sampling settings of a guidance sweep over the wei
 case "$setting" in
   demo) budget=("${demo_budget[@]}") ;;
   handout) budget=("${handout_budget[@]}") ;;
-  guidance)
-    budget=("${demo_budget[@]}"); dropout=0.1; models=(flat)
-    flat_sampling=("_w1:--guidance 1" "_w2:--guidance 2" "_w4:--guidance 4") ;;
+  guidance) budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 1.5 2 3 4 6 ;;
   guidance_sweep) budget=("${handout_budget[@]}"); dropout=0.1; sweep 1 1.5 2 3 4 6 ;;
   imbalance)
     budget=("${handout_budget[@]}"); dropout=0.1; sweep 1 3

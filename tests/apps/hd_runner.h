@@ -12,6 +12,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,6 +81,12 @@ struct TempFolder {
         return n;
     }
 };
+
+// The whole content of a file hd wrote ("" when it is missing).
+inline std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
 
 inline int line_count(const std::string& text) {
     int lines = 0;

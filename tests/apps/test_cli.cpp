@@ -179,20 +179,44 @@ TEST_CASE("hd summarize gives the mean and spread over runs, per model and z2", 
 TEST_CASE("a tiny hd demo writes the whole report, with model B's prior", "[cli]") {
     TempFolder dir;
     Run run = hd("demo --output rep --epochs 1 --image_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50 "
-                 "--epoch_size 32 --batch_size 16 --num_samples 4 --ddim_steps 5 --classifier_steps 10",
+                 "--epoch_size 32 --batch_size 16 --num_samples 4 --ddim_steps 5 --classifier_steps 10 --cond_dropout 0",
                  dir.path);
     if (stopped_at_stub(run)) return;
     REQUIRE(run.exit_code == 0);
-    std::ifstream in(dir.path / "rep" / "README.md");
-    REQUIRE(in);
-    const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string report = read_text(dir.path / "rep" / "README.md");
     for (const char* part : {"## The data", "## Metrics", "## Samples", "## Model B's prior", "## Training",
-                             "prior/model_b_animal_prior.png", "prior/model_b_vehicle_prior.png"})
+                             "prior/model_b_animal_prior.png", "prior/model_b_vehicle_prior.png",
+                             "No guidance sweep: the models were trained without condition dropout"})
         CHECK_THAT(report, Catch::Contains(part));
     for (const char* file : {"dataset.png", "prior/model_b_animal_prior.png", "prior/model_b_vehicle_prior.png",
                              "evaluation/model_a/metrics.json", "evaluation/model_b/samples_vehicle.png",
                              "checkpoints/model_a_loss.png", "checkpoints/model_b.safetensors"})
         CHECK(fs::exists(dir.path / "rep" / file));
+    CHECK_FALSE(fs::exists(dir.path / "rep" / "guidance"));
+}
+
+TEST_CASE("hd demo trained with condition dropout adds the guidance sweep of both models", "[cli][guidance]") {
+    TempFolder dir;
+    Run run = hd("demo --output rep --epochs 1 --image_size 16 --base_channels 8 --embedding_dim 16 --timesteps 50 "
+                 "--epoch_size 32 --batch_size 16 --num_samples 4 --ddim_steps 5 --classifier_steps 10 "
+                 "--cond_dropout 0.1 --prior_cond_dropout 0.1 --guidance_sweep 1,3",
+                 dir.path);
+    if (stopped_at_stub(run)) return;
+    REQUIRE(run.exit_code == 0);
+    const std::string report = read_text(dir.path / "rep" / "README.md");
+    CHECK_THAT(report, Catch::Contains("## Guidance"));
+    // w = 1 is the main evaluation itself; w = 3 is sampled for A, B's decoder, and B's decoder and prior.
+    for (const char* row : {"| 1 | A (flat) | ", "| 1 | B (hierarchical) | ", "| 3 | A (flat) | ",
+                            "| 3 | B (hierarchical) | ", "| 3 | B, prior guided too | ", "guidance/quality_diversity.png"})
+        CHECK_THAT(report, Catch::Contains(row));
+    CHECK_THAT(report, !Catch::Contains("| 1 | B, prior guided too | "));
+    CHECK_THAT(run.output, Catch::Contains("guidance sweep (4 samples per z2"));
+    for (const char* file : {"guidance/quality_diversity.png", "guidance/model_a_w3/metrics.json",
+                             "guidance/model_b_w3/samples_animal.png", "guidance/model_b_w3_prior/metrics.json"})
+        CHECK(fs::exists(dir.path / "rep" / file));
+    CHECK_FALSE(fs::exists(dir.path / "rep" / "guidance" / "model_a_w1"));
+    const std::string guided = read_text(dir.path / "rep" / "guidance" / "model_b_w3_prior" / "metrics.json");
+    CHECK_THAT(guided, Catch::Contains("\"prior_guidance\": 3.0"));
 }
 
 TEST_CASE("guidance and p_data flags: bad values and guidance a network was not trained for get one line", "[cli][guidance]") {
@@ -207,6 +231,14 @@ TEST_CASE("guidance and p_data flags: bad values and guidance a network was not 
                          "--p_data: unknown mode 'horse'");
     check_one_line_error(hd("demo --output rep --guidance 2 --epochs 1 --image_size 16 --timesteps 50", dir.path), 2,
                          "--guidance 2 needs model A's denoiser trained with condition dropout");
+    check_one_line_error(hd("demo --output rep --guidance_sweep 1,x --epochs 1", dir.path), 2,
+                         "--guidance_sweep '1,x': 'x' is not a number (valid: weights like 1,2,4, or none)");
+    check_one_line_error(hd("demo --output rep --guidance_sweep 2,2 --epochs 1", dir.path), 2,
+                         "--guidance_sweep '2,2': 2 is given twice");
+    check_one_line_error(hd("demo --output rep --guidance_sweep 1,200 --epochs 1", dir.path), 2,
+                         "--guidance_sweep 200 is impossible (valid: 0 … 100");
+    check_one_line_error(hd("demo --output rep --guidance_sweep , --epochs 1", dir.path), 2,
+                         "--guidance_sweep ',': '' is not a number");
     CHECK_FALSE(fs::exists(dir.path / "rep"));
     CHECK_FALSE(fs::exists(dir.path / "checkpoints")); // nothing trained for bad input
 
@@ -234,8 +266,7 @@ TEST_CASE("model B trained with both dropouts and an uneven p_data samples and e
     Run evaluate = hd("evaluate --num_samples 3 --classifier_steps 5 --quiet" + b, dir.path);
     REQUIRE(evaluate.exit_code == 0);
     CHECK_THAT(evaluate.output, Catch::Contains("guidance w = 2 (decoder), prior guidance w = 3; p_data: dog 0.8 / cat 0.2"));
-    std::ifstream in(dir.path / "evaluation" / "model_b" / "metrics.json");
-    const std::string metrics((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string metrics = read_text(dir.path / "evaluation" / "model_b" / "metrics.json");
     for (const char* key : {"\"guidance\": 2.0", "\"prior_guidance\": 3.0", "\"condition_dropout\": 0.1",
                             "\"prior_condition_dropout\": 0.2", "\"dog\": 0.8"})
         CHECK_THAT(metrics, Catch::Contains(key));
