@@ -55,7 +55,8 @@ std::vector<SweepSetting> sweep_settings(const DemoOptions& o) {
 
 std::string sweep_model_name(const SweepSetting& s) {
     if (s.model == 0) return "A (flat)";
-    return s.prior_guidance == 1.0f ? "B (hierarchical)" : "B, prior guided too";
+    if (s.prior_guidance != 1.0f) return "B, decoder and prior guided";
+    return s.guidance == 1.0f ? "B (hierarchical)" : "B, decoder guided";
 }
 
 std::string settings_paragraph(const DemoOptions& o, double minutes) {
@@ -130,15 +131,16 @@ std::string sweep_section(const DemoOptions& o, const DemoRun& run) {
     // The samples at the strongest guidance, beside the unguided ones under Samples.
     const std::vector<SweepSetting> settings = sweep_settings(o);
     const float strongest = *std::max_element(o.guidance_sweep.begin(), o.guidance_sweep.end());
+    md += fmt::format("| at w = {:g} | z2 = animal | z2 = vehicle |\n|---|---|---|\n", strongest);
     for (size_t i = 0; i < settings.size(); ++i) {
-        if (settings[i].guidance != strongest || settings[i].prior_guidance != 1.0f) continue;
+        if (settings[i].guidance != strongest) continue;
+        md += "| " + sweep_model_name(settings[i]) + " |";
         for (const char* z2 : {"animal", "vehicle"})
-            md += fmt::format("**Model {} at w = {:g} — z2 = {}**\n\n![{}]({})\n\n", sweep_model_name(settings[i]),
-                              strongest, z2, z2,
-                              relative((fs::path(run.swept[i].output_dir) / fmt::format("samples_{}.png", z2)).string(),
-                                       o.output));
+            md += fmt::format(" ![]({}) |", relative((fs::path(run.swept[i].output_dir) / fmt::format("samples_{}.png", z2)).string(),
+                                                      o.output));
+        md += "\n";
     }
-    return md;
+    return md + "\n";
 }
 
 std::string pictures_section(const DemoOptions& o, const DemoRun& run) {

@@ -207,9 +207,11 @@ TEST_CASE("hd demo trained with condition dropout adds the guidance sweep of bot
     CHECK_THAT(report, Catch::Contains("## Guidance"));
     // w = 1 is the main evaluation itself; w = 3 is sampled for A, B's decoder, and B's decoder and prior.
     for (const char* row : {"| 1 | A (flat) | ", "| 1 | B (hierarchical) | ", "| 3 | A (flat) | ",
-                            "| 3 | B (hierarchical) | ", "| 3 | B, prior guided too | ", "guidance/quality_diversity.png"})
+                            "| 3 | B, decoder guided | ", "| 3 | B, decoder and prior guided | ", "guidance/quality_diversity.png"})
         CHECK_THAT(report, Catch::Contains(row));
-    CHECK_THAT(report, !Catch::Contains("| 1 | B, prior guided too | "));
+    CHECK_THAT(report, !Catch::Contains("| 1 | B, decoder and prior guided | "));
+    CHECK_THAT(report, Catch::Contains("| B, decoder and prior guided | ![](guidance/model_b_w3_prior/samples_animal.png) | "
+                                       "![](guidance/model_b_w3_prior/samples_vehicle.png) |"));
     CHECK_THAT(run.output, Catch::Contains("guidance sweep (4 samples per z2"));
     for (const char* file : {"guidance/quality_diversity.png", "guidance/model_a_w3/metrics.json",
                              "guidance/model_b_w3/samples_animal.png", "guidance/model_b_w3_prior/metrics.json"})
