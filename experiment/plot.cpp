@@ -127,23 +127,35 @@ void fit_ranges(Axes& axes, const std::vector<PointSeries>& series, const PointP
     const bool fit_x = !(axes.x_min < axes.x_max), fit_y = !(axes.y_min < axes.y_max);
     if (fit_x) axes.x_min = INFINITY, axes.x_max = -INFINITY;
     if (fit_y) axes.y_min = INFINITY, axes.y_max = -INFINITY;
+    // Quantities that cannot be negative (KL, shares) keep the axis at 0 or above even when
+    // a mean minus its standard deviation dips below; the bar is cut at the axis instead.
+    bool x_non_negative = true, y_non_negative = true;
     for (const PointSeries& s : series)
         for (const ErrorPoint& p : s.points) {
             if (!finite(p)) continue;
+            x_non_negative = x_non_negative && p.x >= 0.0, y_non_negative = y_non_negative && p.y >= 0.0;
             if (fit_x) axes.x_min = std::min(axes.x_min, p.x - p.x_error), axes.x_max = std::max(axes.x_max, p.x + p.x_error);
             if (fit_y) axes.y_min = std::min(axes.y_min, p.y - p.y_error), axes.y_max = std::max(axes.y_max, p.y + p.y_error);
         }
     if (fit_x) widen(axes.x_min, axes.x_max);
     if (fit_y) widen(axes.y_min, axes.y_max);
+    if (fit_x && x_non_negative) axes.x_min = std::max(axes.x_min, 0.0);
+    if (fit_y && y_non_negative) axes.y_min = std::max(axes.y_min, 0.0);
 }
 
 // Frame, grid, range labels, titles, and the diagonal over the part of y = x in view.
 void draw_frame(RgbImage& image, const Axes& a, const PointPlotOptions& o) {
     draw_line(image, a.left, a.top, a.left, a.bottom, kBlack);
     draw_line(image, a.left, a.bottom, a.right, a.bottom, kBlack);
+    // Grid lines at the quarters of each range, each labelled with its value.
     for (int k = 1; k < 4; ++k) {
         const int y = a.top + k * (a.bottom - a.top) / 4;
         draw_line(image, a.left + 1, y, a.right, y, kGrey);
+        draw_text(image, 4, y - 4, number_label(a.y_max - k * (a.y_max - a.y_min) / 4), kDark);
+        const int x = a.left + k * (a.right - a.left) / 4;
+        draw_line(image, x, a.top, x, a.bottom - 1, kGrey);
+        const std::string x_value = number_label(a.x_min + k * (a.x_max - a.x_min) / 4);
+        draw_text(image, x - text_width(x_value) / 2, a.bottom + 6, x_value, kDark);
     }
     draw_text(image, 4, a.top - 4, number_label(a.y_max), kDark);
     draw_text(image, 4, a.bottom - 4, number_label(a.y_min), kDark);
@@ -161,17 +173,21 @@ void draw_frame(RgbImage& image, const Axes& a, const PointPlotOptions& o) {
 // A dot with its error bars (capped) and its label.
 void draw_error_point(RgbImage& image, const Axes& a, const ErrorPoint& p, Rgb8 colour) {
     const int x = a.px(p.x), y = a.py(p.y);
+    // Bars end at the axes: a spread past them (a share above 1, a KL below 0) is cut, and
+    // a cut end has no cap.
     if (p.y_error > 0) {
-        const int y_low = a.py(p.y - p.y_error), y_high = a.py(p.y + p.y_error);
+        const double low = p.y - p.y_error, high = p.y + p.y_error;
+        const int y_low = a.py(std::max(low, a.y_min)), y_high = a.py(std::min(high, a.y_max));
         draw_line(image, x, y_low, x, y_high, colour);
-        draw_line(image, x - 4, y_low, x + 4, y_low, colour);
-        draw_line(image, x - 4, y_high, x + 4, y_high, colour);
+        if (low >= a.y_min) draw_line(image, x - 4, y_low, x + 4, y_low, colour);
+        if (high <= a.y_max) draw_line(image, x - 4, y_high, x + 4, y_high, colour);
     }
     if (p.x_error > 0) {
-        const int x_low = a.px(p.x - p.x_error), x_high = a.px(p.x + p.x_error);
+        const double low = p.x - p.x_error, high = p.x + p.x_error;
+        const int x_low = a.px(std::max(low, a.x_min)), x_high = a.px(std::min(high, a.x_max));
         draw_line(image, x_low, y, x_high, y, colour);
-        draw_line(image, x_low, y - 4, x_low, y + 4, colour);
-        draw_line(image, x_high, y - 4, x_high, y + 4, colour);
+        if (low >= a.x_min) draw_line(image, x_low, y - 4, x_low, y + 4, colour);
+        if (high <= a.x_max) draw_line(image, x_high, y - 4, x_high, y + 4, colour);
     }
     fill_disc(image, x, y, 4, colour);
     if (!p.label.empty()) draw_text(image, x + 7, y - 12, p.label, kBlack);

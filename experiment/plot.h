@@ -2,7 +2,8 @@
 // error bars (the summary's quality–diversity and imbalance plots).
 //
 // Drawn with image_io.h's pixels and bitmap font; no plotting library. What it does not
-// do: anti-aliasing, arbitrary tick placement (axes show their range at the ends).
+// do: anti-aliasing, arbitrary tick placement (point charts label their range's ends and
+// quarters; line charts its ends).
 #pragma once
 
 #include "diffusion/image_io.h"

@@ -18,6 +18,8 @@
 #                     0.1 as above, sampled unguided and at w = 3 (B also with its prior
 #                     at w = 3); p = 0.5 is guidance_sweep's training and evaluations, so
 #                     they are copied from runs/guidance_sweep/ when that has them
+#            imbalance_demo  the same at the demo's budget (as guidance above), its p = 0.5
+#                     copied from runs/guidance/ when that has it
 #            learning_curve  A and B with `hd train --epochs 50` at 32×32 and at 64×64 (one
 #                     training each), evaluated at epochs 10, 20, 30, 40 and 50 (hd train
 #                     --snapshot_every 10 keeps those checkpoints): the summary's
@@ -75,6 +77,7 @@ handout_budget=(--image_size 64 --epochs 50)  # `hd train --epochs 50` with ever
 dropout=""           # condition dropout of A's denoiser and B's decoder (B's prior gets the same); "" = none
 snapshots=()         # epochs whose snapshot is evaluated too (hd train --snapshot_every)
 classifier_per_variant=""  # set when variants differ in image size: one evaluation classifier per size
+balanced_run=""      # imbalance settings: the guidance setting whose training is this one's p = 0.5
 # Sampling settings, "suffix:flags" — the suffix names the evaluation folder; flat_/b_ per model.
 flat_sampling=(":")
 b_sampling=(":")
@@ -94,13 +97,19 @@ case "$setting" in
   imbalance)
     budget=("${handout_budget[@]}"); dropout=0.1; sweep 1 3
     variants=(p0.5 p0.7 p0.9)
-    variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9") ;;
+    variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9")
+    balanced_run=guidance_sweep ;;
+  imbalance_demo)
+    budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 3
+    variants=(p0.5 p0.7 p0.9)
+    variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9")
+    balanced_run=guidance ;;
   learning_curve)
     budget=(--epochs 50 --snapshot_every 10); snapshots=(10 20 30 40); classifier_per_variant=1
     variants=(s32 s64)
     variant_flags=("--image_size 32" "--image_size 64") ;;
   tiny) budget=() ;;
-  *) echo "experiment.sh: unknown setting '${setting}' (valid: demo, handout, guidance, guidance_sweep, imbalance, learning_curve, tiny)" >&2
+  *) echo "experiment.sh: unknown setting '${setting}' (valid: demo, handout, guidance, guidance_sweep, imbalance, imbalance_demo, learning_curve, tiny)" >&2
      exit 2 ;;
 esac
 if [ "$setting" = tiny ] || [ "${HD_BUDGET:-}" = tiny ]; then
@@ -157,12 +166,13 @@ run_task() {
     extra+=(--cond_dropout "$dropout")
     [ "$model" = flat ] || extra+=(--prior_cond_dropout "$dropout") # model A has no prior
   fi
-  # imbalance at p = 0.5 is guidance_sweep's training (same flags, same data stream: p_data
-  # 0.5 is the default) and its w = 1 and w = 3 evaluations: taken from there when they exist.
+  # An imbalance sweep at p = 0.5 is its guidance setting's training (same flags, same data
+  # stream: p_data 0.5 is the default) and its w = 1 and w = 3 evaluations: taken from there
+  # when they exist.
   local same_as=""
-  [ "$setting" != imbalance ] || [ "${variants[$v]}" != p0.5 ] || same_as="$runs/guidance_sweep${out#"$runs/imbalance"}/seed$seed"
+  [ -z "$balanced_run" ] || [ "${variants[$v]}" != p0.5 ] || same_as="$runs/$balanced_run${out#"$runs/$setting"}/seed$seed"
   if [ ! -f "$checkpoint" ] && [ -n "$same_as" ] && [ -f "$same_as/$name.safetensors" ]; then
-    echo "== task $k: seed $seed, $name (p0.5) is guidance_sweep's: copied from $same_as"
+    echo "== task $k: seed $seed, $name (p0.5) is $balanced_run's: copied from $same_as"
     mkdir -p "$dir"
     cp "$same_as/$name.safetensors" "$checkpoint.partial"
     mv "$checkpoint.partial" "$checkpoint"
@@ -182,7 +192,7 @@ run_task() {
       read -r -a flags <<<"${sampling#*:}"
       target="$dir/evaluation/$name$suffix${evaluated%%:*}"
       if [ -n "$same_as" ] && [ -f "$same_as/evaluation/$name$suffix/metrics.json" ] && [ ! -f "$target/metrics.json" ]; then
-        echo "== task $k: seed $seed, $name$suffix (p0.5) evaluated by guidance_sweep: copied"
+        echo "== task $k: seed $seed, $name$suffix (p0.5) evaluated by $balanced_run: copied"
         mkdir -p "$dir/evaluation"
         rm -rf "$target.partial" "$target"
         cp -r "$same_as/evaluation/$name$suffix" "$target.partial"

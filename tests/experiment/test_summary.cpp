@@ -5,6 +5,7 @@
 
 #include "diffusion/image_io.h"
 #include "experiment/errors.h"
+#include "experiment/plot.h"
 #include "experiment/summary.h"
 #include "nn/files.h"
 
@@ -198,4 +199,24 @@ TEST_CASE("hd summarize groups runs by guidance and p_data, and writes both plot
     }
     CHECK_THROWS_AS(write_summary_plots({dir.file("missing.json")}, dir.file("x")), UsageError);
     CHECK_FALSE(std::filesystem::exists(dir.file("x_quality_diversity.png")));
+}
+
+TEST_CASE("a point chart of quantities that cannot be negative starts its axis at 0 and cuts the bar there",
+          "[experiment][summary]") {
+    // A KL of 0.01 ± 0.05 over seeds: the mean minus its spread is below 0, which no KL is.
+    const Rgb8 red{200, 30, 30};
+    const PointSeries kl{.name = "A", .colour = red,
+                         .points = {{.x = 0.01, .y = 0.5, .x_error = 0.05}, {.x = 0.2, .y = 0.9}}};
+    const RgbImage image = point_plot({kl}, {.title = "T", .x_label = "X", .y_label = "Y"});
+    int leftmost = image.width;
+    for (int y = 0; y < image.height; ++y)
+        for (int x = 0; x < image.width; ++x) {
+            const Rgb8 c = image.at(x, y);
+            if (c.r == red.r && c.g == red.g && c.b == red.b) leftmost = std::min(leftmost, x);
+        }
+    // The chart's left edge is 70 pixels in; x = 0.01 of a range 0 … 0.21 lies within a few
+    // pixels of it (the dot's radius is 4). An axis widened to the bar's end, −0.04, would
+    // put the bar's left end there and the dot some 40 pixels right of it.
+    CHECK(leftmost >= 70);
+    CHECK(leftmost <= 70 + 4);
 }
