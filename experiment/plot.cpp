@@ -112,13 +112,11 @@ struct Axes {
     int py(double y) const { return bottom - int(std::lround((y - y_min) / (y_max - y_min) * (bottom - top))); }
 };
 
-// A margin around the data; an axis of values that are all >= 0 (shares, KL) starts at 0 or above.
+// A margin around the data (fit_ranges keeps an axis of non-negative values at 0 or above).
 void widen(double& low, double& high) {
     if (!std::isfinite(low)) low = 0.0, high = 1.0;
     const double margin = high > low ? 0.05 * (high - low) : 0.5;
-    const bool non_negative = low >= 0.0;
     low -= margin, high += margin;
-    if (non_negative) low = std::max(low, 0.0);
 }
 
 // Ranges fixed where the options give them, else the data's with their error bars.

@@ -94,16 +94,12 @@ case "$setting" in
   handout) budget=("${handout_budget[@]}") ;;
   guidance) budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 1.5 2 3 4 6 ;;
   guidance_sweep) budget=("${handout_budget[@]}"); dropout=0.1; sweep 1 1.5 2 3 4 6 ;;
-  imbalance)
-    budget=("${handout_budget[@]}"); dropout=0.1; sweep 1 3
+  imbalance | imbalance_demo)
+    if [ "$setting" = imbalance ]; then budget=("${handout_budget[@]}") balanced_run=guidance_sweep
+    else budget=("${demo_budget[@]}") balanced_run=guidance; fi
+    dropout=0.1; sweep 1 3
     variants=(p0.5 p0.7 p0.9)
-    variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9")
-    balanced_run=guidance_sweep ;;
-  imbalance_demo)
-    budget=("${demo_budget[@]}"); dropout=0.1; sweep 1 3
-    variants=(p0.5 p0.7 p0.9)
-    variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9")
-    balanced_run=guidance ;;
+    variant_flags=("--p_data dog=0.5,car=0.5" "--p_data dog=0.7,car=0.7" "--p_data dog=0.9,car=0.9") ;;
   learning_curve)
     budget=(--epochs 50 --snapshot_every 10); snapshots=(10 20 30 40); classifier_per_variant=1
     variants=(s32 s64)
